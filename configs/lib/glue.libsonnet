@@ -1,0 +1,30 @@
+// GLUE task definitions shared by experiments.
+//   local glue = import 'glue.libsonnet';
+//   tasks: { rte: glue.task('rte', 'path/to/RTE') }
+// A task folder holds the official GLUE files train.tsv and dev.tsv (test.tsv where present).
+{
+  // The metrics reported for each GLUE task (the first one selects the best model).
+  metrics:: {
+    cola: [{ type: 'mcc' }, { type: 'accuracy' }],
+    sst2: [{ type: 'accuracy' }],
+    mrpc: [{ type: 'accuracy' }, { type: 'f1' }],
+    qqp: [{ type: 'accuracy' }, { type: 'f1' }],
+    mnli: [{ type: 'accuracy' }],
+    qnli: [{ type: 'accuracy' }],
+    rte: [{ type: 'accuracy' }],
+    wnli: [{ type: 'accuracy' }],
+  },
+
+  // A classification task over the GLUE files in `dir`.
+  task(name, dir, batch_size=32, max_length=128, train_limit=null, dev='dev.tsv'):: {
+    reader: { type: 'glue', task: name },
+    head: { type: 'classification' },
+    loss: { type: 'cross_entropy' },
+    metrics: $.metrics[name],
+    train: dir + '/train.tsv',
+    dev: dir + '/' + dev,
+    batch_size: batch_size,
+    max_length: max_length,
+    [if train_limit != null then 'train_limit']: train_limit,
+  },
+}

@@ -1,0 +1,101 @@
+"""Predict labels for raw text (TSV or JSONL) with a trained run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from mtdnn.archive import load_run
+from mtdnn.data import TaskData
+from mtdnn.errors import ConfigurationError, DataError
+from mtdnn.registry import Registry
+from mtdnn.training.device import select_device
+from mtdnn.training.evaluation import predict_task
+from mtdnn.types import Example
+
+__all__ = ["predict_file", "read_raw_examples"]
+
+
+def read_raw_examples(path: Path) -> Iterator[Example]:
+    """Read raw inputs: JSONL objects or TSV lines of one text or a pair.
+
+    JSONL lines hold ``text`` (or ``text_a``), optionally ``text_b`` and ``id``. TSV lines hold
+    ``text`` or ``text_a<TAB>text_b`` (no header). Ids default to the 1-based line number.
+
+    Raises:
+        DataError: A line is malformed (file and line in the message).
+    """
+    jsonl = path.suffix.lower() in {".jsonl", ".json", ".ndjson"}
+    with path.open(encoding="utf-8-sig") as stream:
+        for number, line in enumerate(stream, start=1):
+            line = line.rstrip("\n\r")
+            if not line.strip():
+                continue
+            if jsonl:
+                yield _json_example(line, path, number)
+                continue
+            columns = line.split("\t")
+            if len(columns) > 2:
+                raise DataError(
+                    f"expected 1 or 2 tab-separated texts, found {len(columns)} columns",
+                    file=str(path),
+                    line=number,
+                )
+            yield Example(id=str(number), text_a=columns[0], text_b=columns[1] if len(columns) == 2 else None)
+
+
+def _json_example(line: str, path: Path, number: int) -> Example:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"invalid JSON: {exc.msg}", file=str(path), line=number) from exc
+    if not isinstance(record, dict):
+        raise DataError("each line must be a JSON object", file=str(path), line=number)
+    text = record.get("text_a", record.get("text"))
+    if not isinstance(text, str):
+        raise DataError("missing 'text' (or 'text_a') string", file=str(path), line=number)
+    second = record.get("text_b")
+    if second is not None and not isinstance(second, str):
+        raise DataError("'text_b' must be a string", file=str(path), line=number)
+    return Example(id=str(record.get("id", number)), text_a=text, text_b=second)
+
+
+def predict_file(
+    run_dir: Path, registry: Registry, *, task: str, input_path: Path, output: TextIO, device: str = "auto"
+) -> int:
+    """Write one JSON line per input with the predicted label and the label probabilities.
+
+    Returns:
+        The number of predictions written.
+
+    Raises:
+        ConfigurationError: The run has no such task.
+    """
+    experiment, model = load_run(run_dir, registry)
+    if task not in experiment.tasks:
+        raise ConfigurationError(
+            f"the run has no task {task!r}", hint=f"tasks: {', '.join(sorted(experiment.tasks))}"
+        )
+    examples = tuple(read_raw_examples(input_path))
+    if not examples:
+        raise DataError("no inputs", file=str(input_path))
+    spec = experiment.tasks[task]
+    features = tuple(experiment.encoder.featurize(examples, max_length=spec.settings.max_length))
+    data = TaskData(task=task, examples=examples, features=features, targets=None)
+    target = select_device(device)
+    result = predict_task(model.to(target), spec, data, device=target)
+    labels = spec.labels
+    for index, example in enumerate(examples):
+        record: dict[str, Any] = {"id": example.id}
+        if labels is None:
+            record["prediction"] = float(result.predictions[index])
+        else:
+            record["label"] = labels[int(result.predictions[index])]
+            record["probabilities"] = {
+                label: round(float(p), 6)
+                for label, p in zip(labels, result.probabilities[index], strict=True)
+            }
+        output.write(json.dumps(record) + "\n")
+    return len(examples)

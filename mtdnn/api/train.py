@@ -1,0 +1,169 @@
+"""Train an experiment into a run directory (or check it with a dry run)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import torch
+
+from mtdnn.archive import CONFIG, write_run_files
+from mtdnn.config import evaluate_config
+from mtdnn.data import TaskData, load_task_data, make_batch
+from mtdnn.errors import ConfigurationError
+from mtdnn.experiment import Experiment, build_experiment
+from mtdnn.hooks import jsonnet_paths
+from mtdnn.registry import Registry
+from mtdnn.training.callbacks import Callback
+from mtdnn.training.loop import Trainer
+from mtdnn.training.state import TrainerState
+
+__all__ = ["DryRunReport", "TrainResult", "dry_run", "load_config", "load_split", "train"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """The outcome of a training run.
+
+    Args:
+        run_dir: The run directory.
+        state: The trainer's final state (best score and epoch, last metrics).
+    """
+
+    run_dir: Path
+    state: TrainerState
+
+
+@dataclass(frozen=True)
+class DryRunReport:
+    """What a dry run built and checked.
+
+    Args:
+        tasks: Per task: batch shape, loss on one batch, label count.
+        parameters: Trainable parameters of the whole model.
+    """
+
+    tasks: dict[str, dict[str, Any]]
+    parameters: int
+
+
+def load_config(
+    path: str | Path,
+    pm: pluggy.PluginManager,
+    *,
+    tla_str: Mapping[str, str] | None = None,
+    tla_code: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a jsonnet experiment with the built-in and plugin import paths."""
+    return evaluate_config(
+        path, tla_str=dict(tla_str or {}), tla_code=dict(tla_code or {}), import_paths=jsonnet_paths(pm)
+    )
+
+
+def load_split(experiment: Experiment, split: str, *, limit: int | None = None) -> dict[str, TaskData]:
+    """Read and featurize ``split`` (train/dev/test) of every task that configures it."""
+    data = {}
+    for name, task in experiment.tasks.items():
+        configured = {"train": task.settings.train, "dev": task.settings.dev, "test": task.settings.test}[
+            split
+        ]
+        if configured is None:
+            continue
+        cap = task.settings.train_limit if split == "train" else None
+        if limit is not None:
+            cap = limit if cap is None else min(cap, limit)
+        data[name] = load_task_data(
+            name,
+            task.settings.reader,
+            configured,
+            experiment.encoder,
+            max_length=task.settings.max_length,
+            limit=cap,
+        )
+    return data
+
+
+def train(
+    config: dict[str, Any],
+    run_dir: Path,
+    registry: Registry,
+    *,
+    plugins: dict[str, Any] | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callback] = (),
+) -> TrainResult:
+    """Build the experiment of ``config``, train it and write everything into ``run_dir``.
+
+    Args:
+        config: The evaluated config.
+        run_dir: The run directory (must be new or empty unless ``resume``).
+        registry: Component registry.
+        plugins: The plugin report saved as ``plugins.json``.
+        resume: Continue the interrupted run in ``run_dir`` (the config must be the same).
+        callbacks: Extra callbacks (besides those in the config).
+
+    Raises:
+        ConfigurationError: ``run_dir`` already holds a run and ``resume`` is off, or the config
+            differs from the one being resumed.
+    """
+    _check_run_dir(run_dir, config, resume=resume)
+    experiment = build_experiment(config, registry)
+    train_data = load_split(experiment, "train")
+    dev_data = load_split(experiment, "dev")
+    if not resume:
+        write_run_files(run_dir, config, plugins or {}, experiment)
+    trainer = Trainer(experiment, experiment.model(), train_data, dev_data, run_dir, callbacks=callbacks)
+    state = trainer.fit(resume=resume)
+    return TrainResult(run_dir=run_dir, state=state)
+
+
+def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
+    """Build everything, read one batch per task and compute its loss without training."""
+    experiment = build_experiment(config, registry)
+    model = experiment.model()
+    model.eval()
+    report: dict[str, dict[str, Any]] = {}
+    for name, task in experiment.tasks.items():
+        split = "train" if task.settings.train is not None else "dev"
+        if task.settings.train is None and task.settings.dev is None:
+            raise ConfigurationError("the task has neither a 'train' nor a 'dev' file", path=f"tasks.{name}")
+        data = load_split(experiment, split, limit=task.settings.batch_size)[name]
+        batch = make_batch(data, range(len(data)), experiment.encoder)
+        with torch.no_grad():
+            output = model(batch)
+            loss = task.settings.loss(output, batch) if batch.labels is not None else None
+        report[name] = {
+            "split": split,
+            "batch": list(batch.inputs["input_ids"].shape),
+            "logits": list(output.logits.shape),
+            "loss": None if loss is None else round(float(loss), 4),
+            "labels": task.labels,
+        }
+    parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return DryRunReport(tasks=report, parameters=parameters)
+
+
+def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> None:
+    saved = run_dir / CONFIG
+    if resume:
+        if not saved.is_file():
+            raise ConfigurationError(
+                f"cannot resume: {str(run_dir)!r} holds no run", hint="drop --resume to start one"
+            )
+        if json.loads(saved.read_text()) != json.loads(json.dumps(config)):
+            raise ConfigurationError(
+                "cannot resume: the config differs from the one the run was started with",
+                hint=f"compare with {saved}, or start a new run directory",
+            )
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise ConfigurationError(
+            f"the run directory {str(run_dir)!r} is not empty",
+            hint="use --resume to continue it, or choose a new directory",
+        )

@@ -1,0 +1,105 @@
+"""The ``mtdnn`` command line: a click group assembled from the plugin manager."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+import pluggy
+
+from mtdnn.errors import MtdnnError
+from mtdnn.hooks import build_registry, get_plugin_manager
+from mtdnn.registry import Registry
+
+__all__ = ["AppContext", "MtdnnGroup", "main", "make_cli"]
+
+
+class AppContext:
+    """What every command receives as ``ctx.obj``: the plugin manager and a lazily built registry."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._registry: Registry | None = None
+
+    @property
+    def registry(self) -> Registry:
+        """The component registry (built on first use)."""
+        if self._registry is None:
+            self._registry = build_registry(self.pm)
+        return self._registry
+
+
+class MtdnnGroup(click.Group):
+    """A click group whose command names cannot be silently replaced and whose errors are readable."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Add a command; a name that is already taken is an error."""
+        name = name or cmd.name
+        if name is not None and name in self.commands:
+            raise MtdnnError(
+                f"the command name {name!r} is already taken by {self.commands[name].callback!r}"
+            )
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, turning mtdnn's errors into a clean message and exit status 1."""
+        try:
+            return super().invoke(ctx)
+        except MtdnnError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def make_cli(pm: pluggy.PluginManager) -> click.Group:
+    """Build the root group and let built-ins and plugins add their commands."""
+
+    @click.group(cls=MtdnnGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.option(
+        "--plugin",
+        "plugins",
+        multiple=True,
+        metavar="MODULE",
+        help="Import MODULE and register it as a plugin (repeatable).",
+    )
+    @click.option("-v", "--verbose", is_flag=True, help="Log progress details (INFO level).")
+    @click.version_option(package_name="mtdnn")
+    @click.pass_context
+    def cli(ctx: click.Context, plugins: tuple[str, ...], verbose: bool) -> None:
+        """Multi-task deep neural networks for natural language understanding."""
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        )
+        ctx.obj = AppContext(pm)
+
+    pm.hook.mtdnn_register_commands(cli=cli)
+    return cli
+
+
+def plugin_modules(argv: Sequence[str]) -> list[str]:
+    """The ``--plugin MODULE`` values in ``argv`` (they must be loaded before the CLI is built)."""
+    found = []
+    for index, argument in enumerate(argv):
+        if argument == "--plugin" and index + 1 < len(argv):
+            found.append(argv[index + 1])
+        elif argument.startswith("--plugin="):
+            found.append(argument.split("=", 1)[1])
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``mtdnn`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        pm = get_plugin_manager(plugins=plugin_modules(args))
+        cli = make_cli(pm)
+    except MtdnnError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from exc
+    for failure in pm.loaded.failures:  # type: ignore[attr-defined]
+        click.echo(f"Warning: {failure} (the other plugins are loaded)", err=True)
+    cli.main(args, prog_name="mtdnn")

@@ -1,0 +1,49 @@
+"""``mtdnn predict``: label raw text with a trained run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mtdnn.api.predict import predict_file
+from mtdnn.cli import AppContext
+from mtdnn.commands.common import plugin_option
+
+__all__ = ["predict_command"]
+
+
+@click.command("predict")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--task", required=True, help="The task whose head makes the predictions.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JSONL here instead of standard output.",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@plugin_option
+@click.pass_obj
+def predict_command(
+    app: AppContext,
+    run_dir: Path,
+    input_path: Path,
+    task: str,
+    output: Path | None,
+    device: str,
+    plugins: tuple[str, ...],
+) -> None:
+    """Predict INPUT (TSV: text or text<TAB>text; JSONL: {"text", "text_b"}) as JSON lines."""
+    if output is None:
+        predict_file(
+            run_dir, app.registry, task=task, input_path=input_path, output=sys.stdout, device=device
+        )
+        return
+    with output.open("w") as stream:
+        count = predict_file(
+            run_dir, app.registry, task=task, input_path=input_path, output=stream, device=device
+        )
+    click.echo(f"{count} predictions written to {output}", err=True)

@@ -1,0 +1,67 @@
+"""``mtdnn train``: train an experiment config into a run directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from mtdnn.api.train import dry_run, load_config, train
+from mtdnn.cli import AppContext
+from mtdnn.commands.common import format_table, parse_tlas, plugin_option, tla_options
+from mtdnn.hooks.manager import MtdnnPluginManager, plugin_report
+
+__all__ = ["train_command"]
+
+
+@click.command("train")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-s",
+    "--serialization-dir",
+    "run_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The run directory to write (config, model, metrics, checkpoints).",
+)
+@tla_options
+@click.option(
+    "--dry-run",
+    "check_only",
+    is_flag=True,
+    help="Build everything and run one batch per task; train nothing.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run in the run directory from its last checkpoint.",
+)
+@plugin_option
+@click.pass_obj
+def train_command(
+    app: AppContext,
+    config: Path,
+    run_dir: Path,
+    tla_str: tuple[str, ...],
+    tla_code: tuple[str, ...],
+    check_only: bool,
+    resume: bool,
+    plugins: tuple[str, ...],
+) -> None:
+    """Train the experiment CONFIG (a jsonnet or JSON file) into RUN_DIR."""
+    strings, codes = parse_tlas(tla_str, tla_code)
+    evaluated = load_config(config, app.pm, tla_str=strings, tla_code=codes)
+    if check_only:
+        checked = dry_run(evaluated, app.registry)
+        click.echo(json.dumps({"parameters": checked.parameters, "tasks": checked.tasks}, indent=2))
+        click.echo("dry run passed: every task built and one batch ran through the model")
+        return
+    report = plugin_report(app.pm) if isinstance(app.pm, MtdnnPluginManager) else {}
+    result = train(evaluated, run_dir, app.registry, plugins=report, resume=resume)
+    state = result.state
+    if state.last_metrics:
+        click.echo(format_table(state.last_metrics))
+    best = "n/a" if state.best_score is None else f"{state.best_score:.4f}"
+    epoch = "n/a" if state.best_epoch is None else str(state.best_epoch + 1)
+    click.echo(f"best validation score {best} at epoch {epoch}; model saved in {run_dir / 'model'}")

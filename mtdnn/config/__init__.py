@@ -1,0 +1,8 @@
+"""Configs: evaluate jsonnet experiments and build objects from them through constructor type hints."""
+
+from __future__ import annotations
+
+from mtdnn.config.build import accepted_keys, build, type_text
+from mtdnn.config.jsonnet import evaluate_config, library_dir, parse_tla_pairs
+
+__all__ = ["accepted_keys", "build", "evaluate_config", "library_dir", "parse_tla_pairs", "type_text"]

@@ -1,0 +1,101 @@
+"""A task's examples, tokenized once and kept in memory with their label ids."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from mtdnn.encoders.base import Encoder, Features
+from mtdnn.errors import DataError
+from mtdnn.readers.base import Reader
+from mtdnn.types import Example
+
+__all__ = ["TaskData", "load_task_data", "label_ids"]
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """The examples of one file of one task, with their features and label ids.
+
+    Args:
+        task: The task's name.
+        examples: The examples as read.
+        features: The encoder's features, one per example.
+        targets: Label ids (classification) or float targets, or ``None`` when unlabelled.
+    """
+
+    task: str
+    examples: tuple[Example, ...]
+    features: tuple[Features, ...]
+    targets: tuple[int | float, ...] | None
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    @property
+    def lengths(self) -> list[int]:
+        """Token length of each example (for length-bucketed batching)."""
+        return [len(feature["input_ids"]) for feature in self.features]
+
+
+def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, source: str) -> tuple[int | float, ...] | None:
+    """Map gold labels to ids (or floats for real-valued tasks); ``None`` if none is labelled.
+
+    Raises:
+        DataError: Some examples are labelled and others not, or a label is not in ``labels``.
+    """
+    present = [example.label is not None for example in examples]
+    if not any(present):
+        return None
+    if not all(present):
+        missing = next(example.id for example in examples if example.label is None)
+        raise DataError(f"example {missing!r} has no label while others do", file=source)
+    if labels is None:
+        return tuple(float(example.label) for example in examples)  # type: ignore[arg-type]
+    index = {label: i for i, label in enumerate(labels)}
+    targets: list[int | float] = []
+    for example in examples:
+        if str(example.label) not in index:
+            raise DataError(f"example {example.id!r} has label {example.label!r}; the task's labels are {list(labels)}", file=source)
+        targets.append(index[str(example.label)])
+    return tuple(targets)
+
+
+def load_task_data(
+    task: str, reader: Reader, path: str | Path, encoder: Encoder, *, max_length: int, limit: int | None = None
+) -> TaskData:
+    """Read ``path`` with ``reader`` and featurize it with ``encoder``.
+
+    Args:
+        task: The task's name.
+        reader: The task's reader.
+        path: The data file.
+        encoder: Supplies the featurization.
+        max_length: Longest token sequence kept (longer inputs are truncated).
+        limit: Read only the first ``limit`` examples.
+    """
+    if not Path(path).is_file():
+        raise DataError("no such file", file=str(path))
+    examples: list[Example] = []
+    for example in reader.read(path):
+        if limit is not None and len(examples) >= limit:
+            break
+        examples.append(example)
+    if not examples:
+        raise DataError("the file holds no examples", file=str(path))
+    targets = label_ids(examples, reader.labels, source=str(path))
+    features: list[Features] = []
+    chunks = range(0, len(examples), _CHUNK)
+    progress = tqdm(chunks, desc=f"tokenizing {task}", unit="chunk", disable=len(chunks) < 4, leave=False)
+    for start in progress:
+        features.extend(encoder.featurize(examples[start : start + _CHUNK], max_length=max_length))
+    logger.info("%s: %d examples from %s", task, len(examples), path)
+    return TaskData(task=task, examples=tuple(examples), features=tuple(features), targets=targets)

@@ -1,0 +1,59 @@
+"""The encoder interface shared by every text encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from mtdnn.types import EncoderOutput, Example
+
+__all__ = ["Encoder", "Features"]
+
+Features = dict[str, list[int]]
+
+
+class Encoder(nn.Module):
+    """Turns text into token states and one pooled vector per sequence.
+
+    An encoder owns its featurization: :meth:`featurize` tokenizes examples and
+    :meth:`collate` pads a list of features into tensors, so tokenization always matches
+    the model.
+    """
+
+    @property
+    def output_dim(self) -> int:
+        """Size of the pooled vector and of each token state."""
+        raise NotImplementedError
+
+    def featurize(self, examples: Sequence[Example], *, max_length: int) -> list[Features]:
+        """Tokenize examples (pairs where ``text_b`` is set), truncated to ``max_length``."""
+        raise NotImplementedError
+
+    def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
+        """Pad features to the longest one and stack them into ``[B, T]`` tensors."""
+        raise NotImplementedError
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> EncoderOutput:
+        """Encode a padded batch."""
+        raise NotImplementedError
+
+    def save_pretrained(self, directory: Path) -> None:
+        """Write the encoder (weights and tokenizer) to ``directory`` for deployment or reuse."""
+        from safetensors.torch import save_file
+
+        directory.mkdir(parents=True, exist_ok=True)
+        save_file(
+            {k: v.contiguous() for k, v in self.state_dict().items()}, str(directory / "encoder.safetensors")
+        )
+
+    @classmethod
+    def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:
+        """Return config params that rebuild this encoder from what :meth:`save_pretrained` wrote.
+
+        The default keeps the params; the weights are then loaded by the archive loader.
+        """
+        return params

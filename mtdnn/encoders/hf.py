@@ -1,0 +1,129 @@
+"""Any Hugging Face encoder (BERT, RoBERTa, ...) loaded offline from a folder."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from mtdnn.encoders.base import Encoder, Features
+from mtdnn.encoders.pretrained import PretrainedModel
+from mtdnn.errors import ConfigurationError
+from mtdnn.types import EncoderOutput, Example
+
+__all__ = ["HuggingFaceEncoder"]
+
+logger = logging.getLogger(__name__)
+
+Pooling = Literal["cls", "mean", "pooler"]
+
+
+class HuggingFaceEncoder(Encoder):
+    """A pretrained Transformer encoder from a Hugging Face model folder, loaded without network.
+
+    Pairs are encoded the way the model's own tokenizer does it (``[CLS] a [SEP] b [SEP]`` for
+    BERT, ``<s> a </s></s> b </s>`` for RoBERTa); ``token_type_ids`` are passed only to models
+    whose tokenizer produces them, and padding uses the tokenizer's pad id and side.
+
+    Args:
+        model: A registered pretrained name (``all_minilm_l6_v2``) or the path of a folder with
+            ``config.json``, the weights and the tokenizer files.
+        pooling: How one vector per sequence is made: ``cls`` (first token state), ``mean``
+            (mean of the real tokens) or ``pooler`` (the model's pooler, where it has one).
+    """
+
+    def __init__(self, model: PretrainedModel | str, *, pooling: Pooling = "cls") -> None:
+        super().__init__()
+        from transformers import AutoModel, AutoTokenizer
+
+        folder = model.locate() if isinstance(model, PretrainedModel) else Path(model)
+        if not (folder / "config.json").is_file():
+            raise ConfigurationError(
+                f"{str(folder)!r} is not a Hugging Face model folder (no config.json)",
+                path="encoder.model",
+                hint="give a folder written by save_pretrained, or a registered pretrained name "
+                "(see `mtdnn registry list --kind pretrained`)",
+            )
+        self.folder = folder
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True)
+        if pooling == "pooler" and getattr(self.model, "pooler", None) is None:
+            raise ConfigurationError(
+                f"the model in {str(folder)!r} has no pooler",
+                path="encoder.pooling",
+                hint="use pooling 'cls' or 'mean'",
+            )
+        self.pooling = pooling
+        self.input_names = tuple(self.tokenizer.model_input_names)
+        if self.tokenizer.pad_token_id is None:
+            raise ConfigurationError(
+                f"the tokenizer in {str(folder)!r} has no pad token", path="encoder.model"
+            )
+
+    @property
+    def output_dim(self) -> int:
+        """The model's hidden size."""
+        return int(self.model.config.hidden_size)
+
+    def featurize(self, examples: Sequence[Example], *, max_length: int) -> list[Features]:
+        """Tokenize with the model's tokenizer; pairs are truncated longest-first."""
+        if not examples:
+            return []
+        first = [example.text_a for example in examples]
+        paired = [example.text_b is not None for example in examples]
+        if any(paired) and not all(paired):
+            raise ValueError("a batch of examples mixes single sentences and pairs")
+        second = [example.text_b or "" for example in examples] if all(paired) else None
+        encoded = self.tokenizer(first, second, truncation=True, max_length=max_length)
+        keys = [name for name in self.input_names if name in encoded]
+        return [{key: list(encoded[key][i]) for key in keys} for i in range(len(examples))]
+
+    def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
+        """Pad to the longest sequence with the tokenizer's pad id on its padding side."""
+        longest = max(len(f["input_ids"]) for f in features)
+        pad_values = {"input_ids": int(self.tokenizer.pad_token_id)}
+        left = self.tokenizer.padding_side == "left"
+        batch: dict[str, torch.Tensor] = {}
+        for key in features[0]:
+            rows = []
+            for feature in features:
+                values = feature[key]
+                padding = [pad_values.get(key, 0)] * (longest - len(values))
+                rows.append(padding + values if left else values + padding)
+            batch[key] = torch.tensor(rows, dtype=torch.long)
+        return batch
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> EncoderOutput:
+        """Run the Transformer and pool."""
+        outputs = self.model(**{k: v for k, v in inputs.items() if k in self.input_names}, return_dict=True)
+        hidden = outputs.last_hidden_state
+        mask = inputs["attention_mask"]
+        if self.pooling == "pooler":
+            pooled = outputs.pooler_output
+        elif self.pooling == "mean":
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        else:
+            first = 0 if self.tokenizer.padding_side == "right" else -1
+            pooled = hidden[:, first] if first == 0 else _first_real_token(hidden, mask)
+        return EncoderOutput(hidden=hidden, mask=mask, pooled=pooled)
+
+    def save_pretrained(self, directory: Path) -> None:
+        """Write the model and tokenizer in Hugging Face form (loadable by ``AutoModel``)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(str(directory))
+        self.tokenizer.save_pretrained(str(directory))
+
+    @classmethod
+    def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:
+        """Point ``model`` at the saved folder."""
+        return {**params, "model": str(directory)}
+
+
+def _first_real_token(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The state of the first non-padding token of each row (for left-padded tokenizers)."""
+    index = mask.long().argmax(dim=1)
+    return hidden[torch.arange(hidden.size(0), device=hidden.device), index]

@@ -1,0 +1,99 @@
+"""An experiment assembled from an evaluated config: encoder, tasks, sampler, trainer, seed."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import torch
+
+from mtdnn.config import build
+from mtdnn.encoders.base import Encoder
+from mtdnn.errors import ConfigurationError
+from mtdnn.model import MultiTaskModel
+from mtdnn.registry import Registry
+from mtdnn.samplers.base import TaskSampler
+from mtdnn.samplers.shuffle_all import ShuffleAllSampler
+from mtdnn.task import Task, build_task
+from mtdnn.training.settings import TrainerSettings
+
+__all__ = ["TOP_LEVEL_KEYS", "Experiment", "build_experiment", "seed_everything"]
+
+TOP_LEVEL_KEYS = {
+    "encoder": "the shared encoder, e.g. {type: 'hf', model: 'all_minilm_l6_v2'}",
+    "tasks": "task name -> {reader, head, loss, metrics, train, dev, ...}",
+    "sampler": "which task each mini-batch comes from (default shuffle_all)",
+    "trainer": "epochs, optimizer, scheduler, validation_metric, ...",
+    "seed": "random seed (default 13)",
+}
+
+
+class Experiment:
+    """Everything a config describes, built and ready to train."""
+
+    def __init__(
+        self,
+        *,
+        encoder: Encoder,
+        tasks: dict[str, Task],
+        sampler: TaskSampler,
+        trainer: TrainerSettings,
+        seed: int,
+    ) -> None:
+        self.encoder = encoder
+        self.tasks = tasks
+        self.sampler = sampler
+        self.trainer = trainer
+        self.seed = seed
+
+    def model(self) -> MultiTaskModel:
+        """The multi-task model over the experiment's encoder and heads."""
+        return MultiTaskModel(self.encoder, {name: task.head for name, task in self.tasks.items()})
+
+    @property
+    def labels(self) -> dict[str, list[str] | None]:
+        """Each task's label vocabulary (``None`` for real-valued tasks)."""
+        return {name: task.labels for name, task in self.tasks.items()}
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's and torch's generators (CPU and all GPUs)."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
+    """Build an experiment from an evaluated config.
+
+    Components are built in a fixed order after seeding, so the same config and seed give the
+    same initial weights.
+
+    Raises:
+        ConfigurationError: An unknown or missing top-level key, or any error in a component.
+    """
+    unknown = sorted(set(config) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        accepted = "; ".join(f"{key}: {text}" for key, text in TOP_LEVEL_KEYS.items())
+        raise ConfigurationError(
+            f"unknown top-level key {unknown[0]!r}", path=unknown[0], hint=f"accepted keys: {accepted}"
+        )
+    for key in ("encoder", "tasks"):
+        if key not in config:
+            raise ConfigurationError(f"missing required key {key!r}", hint=TOP_LEVEL_KEYS[key])
+    seed = config.get("seed", 13)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigurationError(f"seed must be an integer, got {seed!r}", path="seed")
+    seed_everything(seed)
+    encoder = build(registry, Encoder, config["encoder"], path="encoder")
+    task_configs = config["tasks"]
+    if not isinstance(task_configs, dict) or not task_configs:
+        raise ConfigurationError("tasks must be a non-empty object of task name -> task", path="tasks")
+    tasks = {name: build_task(registry, name, params, encoder) for name, params in task_configs.items()}
+    sampler_config = config.get("sampler")
+    sampler = (
+        ShuffleAllSampler()
+        if sampler_config is None
+        else build(registry, TaskSampler, sampler_config, path="sampler")
+    )
+    trainer = build(registry, TrainerSettings, config.get("trainer", {}), path="trainer")
+    return Experiment(encoder=encoder, tasks=tasks, sampler=sampler, trainer=trainer, seed=seed)

@@ -1,0 +1,47 @@
+"""A linear (or one-hidden-layer) classifier over the pooled sequence vector."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mtdnn.heads.base import Head
+from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
+
+__all__ = ["ClassificationHead"]
+
+
+class ClassificationHead(Head):
+    """Classifies each sequence from the encoder's pooled vector (MT-DNN's single-sentence/pair head).
+
+    Args:
+        input_dim: Size of the pooled vector (supplied by the encoder at run time).
+        num_labels: Number of classes (supplied by the task's label list at run time).
+        dropout: Dropout on the pooled vector before the classifier.
+        hidden_dim: If set, a tanh hidden layer of this size comes before the output layer.
+    """
+
+    def __init__(
+        self, input_dim: int, num_labels: int, *, dropout: float = 0.1, hidden_dim: int | None = None
+    ) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        layers: list[nn.Module] = []
+        width = input_dim
+        if hidden_dim is not None:
+            layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
+            width = hidden_dim
+        layers.append(nn.Linear(width, num_labels))
+        self.classifier = nn.Sequential(*layers)
+
+    def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
+        """Return logits ``[B, num_labels]``."""
+        return HeadOutput(logits=self.classifier(self.dropout(encoded.pooled)))
+
+    def predict(self, output: HeadOutput) -> torch.Tensor:
+        """The highest-scoring label id per row."""
+        return output.logits.argmax(dim=-1)
+
+    def probabilities(self, output: HeadOutput) -> torch.Tensor:
+        """Softmax over the labels, in float32."""
+        return torch.softmax(output.logits.float(), dim=-1)

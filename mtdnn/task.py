@@ -1,0 +1,117 @@
+"""A task: its data files, reader, head, loss, metrics and batching settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mtdnn.config import build
+from mtdnn.encoders.base import Encoder
+from mtdnn.errors import ConfigurationError
+from mtdnn.heads.base import Head
+from mtdnn.losses.base import Loss
+from mtdnn.metrics.base import Metric
+from mtdnn.readers.base import Reader
+from mtdnn.registry import Registry
+
+__all__ = ["Task", "TaskSettings", "build_task"]
+
+
+class TaskSettings:
+    """The configurable parts of a task other than its head (built from the task's config).
+
+    Args:
+        reader: Reads the task's files.
+        loss: The training objective.
+        metrics: Evaluation metrics; the first key of the first metric is the task's main score.
+        train: Training file (``None`` for an evaluation-only task).
+        dev: Development file, evaluated after every epoch.
+        test: Test file (used by ``mtdnn predict`` and ``mtdnn evaluate --split test``).
+        batch_size: Training examples per mini-batch.
+        eval_batch_size: Examples per batch at evaluation.
+        max_length: Longest token sequence; longer inputs are truncated.
+        loss_weight: Multiplies this task's loss.
+        train_limit: Use only the first N training examples.
+    """
+
+    def __init__(
+        self,
+        reader: Reader,
+        *,
+        loss: Loss,
+        metrics: list[Metric],
+        train: str | None = None,
+        dev: str | None = None,
+        test: str | None = None,
+        batch_size: int = 32,
+        eval_batch_size: int = 64,
+        max_length: int = 128,
+        loss_weight: float = 1.0,
+        train_limit: int | None = None,
+    ) -> None:
+        self.reader = reader
+        self.loss = loss
+        self.metrics = metrics
+        self.train = train
+        self.dev = dev
+        self.test = test
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.max_length = max_length
+        self.loss_weight = loss_weight
+        self.train_limit = train_limit
+
+
+class Task:
+    """A named task with its settings, label vocabulary and head."""
+
+    def __init__(self, name: str, settings: TaskSettings, head: Head) -> None:
+        self.name = name
+        self.settings = settings
+        self.head = head
+
+    @property
+    def labels(self) -> list[str] | None:
+        """Label vocabulary in id order, or ``None`` for real-valued targets."""
+        return self.settings.reader.labels
+
+    def path(self, split: str) -> Path:
+        """The file of ``split`` (``train``, ``dev`` or ``test``).
+
+        Raises:
+            ConfigurationError: The config gives no file for that split.
+        """
+        value = {"train": self.settings.train, "dev": self.settings.dev, "test": self.settings.test}.get(
+            split
+        )
+        if value is None:
+            raise ConfigurationError(f"no {split!r} file is configured", path=f"tasks.{self.name}.{split}")
+        return Path(value)
+
+
+def build_task(registry: Registry, name: str, params: Any, encoder: Encoder) -> Task:
+    """Build a task from its config: settings first, then the head with run-time facts.
+
+    The head receives ``input_dim`` (the encoder's output size), ``num_labels`` (the reader's
+    label count, 1 for real-valued tasks) and ``task`` when its constructor declares them.
+    """
+    path = f"tasks.{name}"
+    if not isinstance(params, dict):
+        raise ConfigurationError(f"a task must be an object, got {type(params).__name__}", path=path)
+    if "head" not in params:
+        raise ConfigurationError(
+            "missing required key 'head'", path=path, hint="e.g. head: {type: 'classification'}"
+        )
+    rest = {key: value for key, value in params.items() if key != "head"}
+    settings = build(registry, TaskSettings, rest, path=path)
+    labels = settings.reader.labels
+    head = build(
+        registry,
+        Head,
+        params["head"],
+        path=f"{path}.head",
+        input_dim=encoder.output_dim,
+        num_labels=len(labels) if labels is not None else 1,
+        task=name,
+    )
+    return Task(name, settings, head)

@@ -1,0 +1,101 @@
+"""Run a model over a task's data: predictions, probabilities and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from mtdnn.data import TaskData, batch_indices, make_batch
+from mtdnn.errors import ConfigurationError
+from mtdnn.model import MultiTaskModel
+from mtdnn.task import Task
+from mtdnn.training.device import Precision, autocast
+
+__all__ = ["TaskPredictions", "evaluate_task", "predict_task", "validation_score"]
+
+
+@dataclass(frozen=True)
+class TaskPredictions:
+    """A task's predictions in the order of its data file.
+
+    Args:
+        ids: Example ids.
+        predictions: Predicted label ids (or values) ``[N]``.
+        probabilities: Per-label probabilities ``[N, C]``.
+    """
+
+    ids: list[str]
+    predictions: torch.Tensor
+    probabilities: torch.Tensor
+
+
+@torch.no_grad()
+def predict_task(
+    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Precision = "fp32"
+) -> TaskPredictions:
+    """Predict every example of ``data`` (batches sorted by length, results in file order)."""
+    was_training = model.training
+    model.eval()
+    order: list[int] = []
+    predictions: list[torch.Tensor] = []
+    probabilities: list[torch.Tensor] = []
+    head = model.head(task.name)
+    for indices in batch_indices(data.lengths, task.settings.eval_batch_size):
+        batch = make_batch(data, indices, model.encoder).to(device)
+        with autocast(device, precision):
+            output = model(batch)
+        predictions.append(head.predict(output).cpu())
+        probabilities.append(head.probabilities(output).float().cpu())
+        order.extend(indices)
+    model.train(was_training)
+    inverse = torch.empty(len(order), dtype=torch.long)
+    inverse[torch.tensor(order)] = torch.arange(len(order))
+    return TaskPredictions(
+        ids=[example.id for example in data.examples],
+        predictions=torch.cat(predictions)[inverse],
+        probabilities=torch.cat(probabilities)[inverse],
+    )
+
+
+def evaluate_task(
+    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Precision = "fp32"
+) -> dict[str, float]:
+    """Score ``model`` on a labelled task file with the task's metrics.
+
+    Raises:
+        ConfigurationError: The data has no labels to score against.
+    """
+    if data.targets is None:
+        raise ConfigurationError(f"task {task.name!r}: the file has no labels, so it cannot be evaluated")
+    result = predict_task(model, task, data, device=device, precision=precision)
+    targets = torch.tensor(data.targets)
+    scores: dict[str, float] = {}
+    for metric in task.settings.metrics:
+        metric.reset()
+        metric.update(result.predictions, targets)
+        scores.update(metric.compute())
+    return scores
+
+
+def validation_score(metrics: Mapping[str, Mapping[str, float]], validation_metric: str) -> float:
+    """The number that selects the best model: ``mean`` of main scores, or ``TASK.METRIC``.
+
+    A task's main score is the first value its metrics return.
+
+    Raises:
+        ConfigurationError: ``validation_metric`` names a task or metric that was not computed.
+    """
+    if validation_metric == "mean":
+        mains = [next(iter(scores.values())) for scores in metrics.values() if scores]
+        return sum(mains) / len(mains) if mains else float("nan")
+    task, _, name = validation_metric.partition(".")
+    if task not in metrics or name not in metrics[task]:
+        available = [f"{t}.{m}" for t, scores in metrics.items() for m in scores]
+        raise ConfigurationError(
+            f"validation metric {validation_metric!r} was not computed",
+            path="trainer.validation_metric",
+            hint=f"use 'mean' or one of: {', '.join(available)}",
+        )
+    return metrics[task][name]

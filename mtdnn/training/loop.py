@@ -1,0 +1,241 @@
+"""The training loop: Algorithm 1 of MT-DNN with evaluation, checkpoints and callbacks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from mtdnn.archive import save_model
+from mtdnn.data import TaskData, batch_indices, make_batch
+from mtdnn.errors import ConfigurationError
+from mtdnn.experiment import Experiment
+from mtdnn.model import MultiTaskModel
+from mtdnn.training.callbacks import Callback
+from mtdnn.training.checkpoint import (
+    Checkpoint,
+    latest_checkpoint,
+    load_checkpoint,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+)
+from mtdnn.training.device import autocast, make_grad_scaler, select_device
+from mtdnn.training.evaluation import evaluate_task, validation_score
+from mtdnn.training.state import TrainerControl, TrainerState
+
+__all__ = ["Trainer"]
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.jsonl"
+CHECKPOINTS = "checkpoints"
+
+
+class Trainer:
+    """Trains a multi-task model on its tasks' training data and evaluates on their dev data.
+
+    Args:
+        experiment: The built experiment (tasks, sampler, trainer settings, seed).
+        model: The model to train (usually ``experiment.model()``).
+        train_data: Training data per task (tasks without one are evaluated only).
+        dev_data: Development data per task.
+        run_dir: Where ``metrics.jsonl``, ``model/`` and ``checkpoints/`` go.
+        callbacks: Extra observers, besides those of the config.
+    """
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        model: MultiTaskModel,
+        train_data: dict[str, TaskData],
+        dev_data: dict[str, TaskData],
+        run_dir: Path,
+        *,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        if not train_data:
+            raise ConfigurationError("no task has a 'train' file, so there is nothing to train", path="tasks")
+        self.experiment = experiment
+        self.settings = experiment.trainer
+        self.model = model
+        self.train_data = train_data
+        self.dev_data = dev_data
+        self.run_dir = run_dir
+        self.callbacks = [*self.settings.callbacks, *callbacks]
+        self.device = select_device(self.settings.device)
+        self.batch_counts = {
+            name: math.ceil(len(data) / experiment.tasks[name].settings.batch_size)
+            for name, data in train_data.items()
+        }
+
+    def fit(self, *, resume: bool = False) -> TrainerState:
+        """Train for the configured epochs (or until a callback stops it) and return the final state.
+
+        Args:
+            resume: Continue from the newest checkpoint in ``run_dir/checkpoints``.
+        """
+        settings, model = self.settings, self.model.to(self.device)
+        self.optimizer = settings.optimizer.create(model)
+        plan_length = len(self.experiment.sampler.plan(self.batch_counts, epoch=0, seed=self.experiment.seed))
+        steps_per_epoch = math.ceil(plan_length / settings.accumulation_steps)
+        self.scheduler = settings.scheduler.create(self.optimizer, steps_per_epoch * settings.epochs)
+        self.scaler = make_grad_scaler(self.device, settings.precision)
+        state = TrainerState(total_steps=steps_per_epoch * settings.epochs)
+        if resume:
+            state = self._resume()
+        control = TrainerControl()
+        for callback in self.callbacks:
+            callback.on_train_begin(state, control)
+        while state.epoch < settings.epochs and not control.should_stop:
+            self._train_epoch(state, control)
+            if control.should_stop and state.batches_done < plan_length:
+                break
+            metrics = self._evaluate(state)
+            for callback in self.callbacks:
+                callback.on_evaluate(state, control, metrics)
+                callback.on_epoch_end(state, control)
+            state.epoch, state.batches_done = state.epoch + 1, 0
+            self._checkpoint(state)
+        for callback in self.callbacks:
+            callback.on_train_end(state, control)
+        return state
+
+    def _train_epoch(self, state: TrainerState, control: TrainerControl) -> None:
+        seed, tasks = self.experiment.seed, self.experiment.tasks
+        plan = self.experiment.sampler.plan(self.batch_counts, epoch=state.epoch, seed=seed)
+        batches = {}
+        for number, (name, data) in enumerate(sorted(self.train_data.items())):
+            generator = torch.Generator().manual_seed(seed * 7919 + state.epoch * 104729 + number)
+            batches[name] = batch_indices(data.lengths, tasks[name].settings.batch_size, generator=generator)
+        cursor = Counter(plan[: state.batches_done])
+        self.model.train()
+        progress = tqdm(
+            total=len(plan),
+            initial=state.batches_done,
+            desc=f"epoch {state.epoch + 1}/{self.settings.epochs}",
+            disable=not self.settings.progress_bar,
+            dynamic_ncols=True,
+        )
+        recent: list[float] = []
+        accumulated = 0
+        for position in range(state.batches_done, len(plan)):
+            name = plan[position]
+            indices = batches[name][cursor[name]]
+            cursor[name] += 1
+            batch = make_batch(self.train_data[name], indices, self.model.encoder).to(self.device)
+            with autocast(self.device, self.settings.precision):
+                loss = tasks[name].settings.loss(self.model(batch), batch) * tasks[name].settings.loss_weight
+            self.scaler.scale(loss / self.settings.accumulation_steps).backward()  # type: ignore[no-untyped-call]
+            accumulated += 1
+            state.batches_done = position + 1
+            recent = [*recent[-49:], float(loss)]
+            progress.update(1)
+            progress.set_postfix(loss=f"{sum(recent) / len(recent):.4f}", task=name, refresh=False)
+            if accumulated == self.settings.accumulation_steps or position == len(plan) - 1:
+                self._optimizer_step()
+                accumulated = 0
+                state.global_step += 1
+                for callback in self.callbacks:
+                    callback.on_step_end(state, control)
+                every = self.settings.checkpoint_every
+                if control.should_save or (every and state.global_step % every == 0):
+                    control.should_save = False
+                    self._checkpoint(state)
+                if control.should_stop:
+                    break
+        progress.close()
+
+    def _optimizer_step(self) -> None:
+        if self.settings.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def _evaluate(self, state: TrainerState) -> dict[str, dict[str, float]]:
+        started = time.perf_counter()
+        metrics = {
+            name: evaluate_task(
+                self.model,
+                self.experiment.tasks[name],
+                data,
+                device=self.device,
+                precision=self.settings.precision,
+            )
+            for name, data in sorted(self.dev_data.items())
+        }
+        score = validation_score(metrics, self.settings.validation_metric) if metrics else None
+        improved = score is None or state.best_score is None or score > state.best_score
+        if improved:
+            state.best_score, state.best_epoch, state.evaluations_since_best = score, state.epoch, 0
+            save_model(self.model, self.run_dir)
+        else:
+            state.evaluations_since_best += 1
+        state.last_metrics = metrics
+        record: dict[str, Any] = {
+            "epoch": state.epoch + 1,
+            "step": state.global_step,
+            "dev": metrics,
+            "score": score,
+            "best": improved,
+            "eval_seconds": round(time.perf_counter() - started, 2),
+        }
+        with (self.run_dir / METRICS_FILE).open("a") as stream:
+            stream.write(json.dumps(record) + "\n")
+        logger.info(
+            "epoch %d: %s (score %s%s)", state.epoch + 1, metrics, score, ", best" if improved else ""
+        )
+        return metrics
+
+    def _checkpoint(self, state: TrainerState) -> None:
+        checkpoint = Checkpoint(
+            trainer={"state": state.to_json(), "sampler": self.experiment.sampler.state_dict()},
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict(),
+            scaler=self.scaler.state_dict(),
+            rng=rng_state(),
+        )
+        save_checkpoint(
+            self.run_dir / CHECKPOINTS, self.model, checkpoint, keep=self.settings.keep_checkpoints
+        )
+
+    def _resume(self) -> TrainerState:
+        path = latest_checkpoint(self.run_dir / CHECKPOINTS)
+        if path is None:
+            raise ConfigurationError(f"nothing to resume: no checkpoint in {self.run_dir / CHECKPOINTS}")
+        checkpoint = load_checkpoint(path, self.model, self.device)
+        self.optimizer.load_state_dict(checkpoint.optimizer)
+        self.scheduler.load_state_dict(checkpoint.scheduler)
+        self.scaler.load_state_dict(checkpoint.scaler)
+        self.experiment.sampler.load_state_dict(checkpoint.trainer["sampler"])
+        restore_rng(checkpoint.rng)
+        state = TrainerState.from_json(checkpoint.trainer["state"])
+        _truncate_metrics(
+            self.run_dir / METRICS_FILE, keep_through_step=state.global_step, epochs_done=state.epoch
+        )
+        logger.info("resumed from %s (epoch %d, step %d)", path, state.epoch + 1, state.global_step)
+        return state
+
+
+def _truncate_metrics(path: Path, *, keep_through_step: int, epochs_done: int) -> None:
+    """Drop evaluation lines written after the checkpoint we resume from (they will be redone)."""
+    if not path.is_file():
+        return
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    kept = [
+        line
+        for line in lines
+        if json.loads(line)["epoch"] <= epochs_done and json.loads(line)["step"] <= keep_through_step
+    ]
+    path.write_text("".join(line + "\n" for line in kept))

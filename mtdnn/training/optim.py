@@ -1,0 +1,162 @@
+"""Optimizers and learning-rate schedules as registered components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from mtdnn.errors import ConfigurationError
+
+__all__ = [
+    "AdamW",
+    "Adamax",
+    "ConstantSchedule",
+    "LinearSchedule",
+    "Optimizer",
+    "Scheduler",
+    "parameter_groups",
+]
+
+_NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "LayerNorm.bias", "norm.weight")
+
+
+def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Split trainable parameters into a decayed group and one without decay (biases, norms)."""
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        (no_decay if name.endswith(_NO_DECAY) or parameter.ndim < 2 else decay).append(parameter)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+class Optimizer:
+    """Creates the torch optimizer for a model's parameters."""
+
+    def create(self, model: nn.Module) -> torch.optim.Optimizer:
+        """Return a torch optimizer over the trainable parameters of ``model``."""
+        raise NotImplementedError
+
+
+class AdamW(Optimizer):
+    """Adam with decoupled weight decay (no decay on biases and normalisation weights).
+
+    Args:
+        lr: Peak learning rate.
+        weight_decay: Decoupled weight decay.
+        betas: Adam's moment coefficients.
+        eps: Adam's epsilon.
+    """
+
+    def __init__(
+        self,
+        *,
+        lr: float = 2e-5,
+        weight_decay: float = 0.01,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        _check_lr(lr)
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+
+    def create(self, model: nn.Module) -> torch.optim.Optimizer:
+        """A ``torch.optim.AdamW``."""
+        groups = parameter_groups(model, self.weight_decay)
+        return torch.optim.AdamW(groups, lr=self.lr, betas=self.betas, eps=self.eps)
+
+
+class Adamax(Optimizer):
+    """Adamax (the infinity-norm variant of Adam), the optimizer of the MT-DNN paper.
+
+    Args:
+        lr: Peak learning rate (the paper uses 5e-5).
+        weight_decay: L2 weight decay (not on biases and normalisation weights).
+        betas: Moment coefficients.
+        eps: Epsilon.
+    """
+
+    def __init__(
+        self,
+        *,
+        lr: float = 5e-5,
+        weight_decay: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
+        _check_lr(lr)
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+
+    def create(self, model: nn.Module) -> torch.optim.Optimizer:
+        """A ``torch.optim.Adamax``."""
+        groups = parameter_groups(model, self.weight_decay)
+        return torch.optim.Adamax(groups, lr=self.lr, betas=self.betas, eps=self.eps)
+
+
+def _check_lr(lr: float) -> None:
+    if lr <= 0:
+        raise ConfigurationError(f"lr must be positive, got {lr}", path="trainer.optimizer.lr")
+
+
+class Scheduler:
+    """Creates the learning-rate schedule once the number of optimizer steps is known."""
+
+    def create(
+        self, optimizer: torch.optim.Optimizer, total_steps: int
+    ) -> torch.optim.lr_scheduler.LRScheduler:
+        """Return a scheduler stepped once per optimizer step."""
+        raise NotImplementedError
+
+
+def _warmup_steps(warmup: float, total_steps: int) -> int:
+    if warmup < 0:
+        raise ConfigurationError(f"warmup must be >= 0, got {warmup}", path="trainer.scheduler.warmup")
+    return int(warmup * total_steps) if warmup < 1 else int(warmup)
+
+
+class LinearSchedule(Scheduler):
+    """Linear warm-up from 0 to the peak rate, then linear decay to 0 at the last step.
+
+    Args:
+        warmup: Warm-up length: a fraction of all steps if below 1, else a number of steps.
+    """
+
+    def __init__(self, *, warmup: float = 0.1) -> None:
+        self.warmup = warmup
+
+    def create(
+        self, optimizer: torch.optim.Optimizer, total_steps: int
+    ) -> torch.optim.lr_scheduler.LRScheduler:
+        """A ``LambdaLR`` with the warm-up/decay factor."""
+        warm = _warmup_steps(self.warmup, total_steps)
+        total = max(total_steps, 1)
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return (step + 1) / (warm + 1)
+            return max(0.0, (total - step) / max(1, total - warm))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class ConstantSchedule(Scheduler):
+    """A constant rate after an optional linear warm-up.
+
+    Args:
+        warmup: Warm-up length: a fraction of all steps if below 1, else a number of steps.
+    """
+
+    def __init__(self, *, warmup: float = 0.0) -> None:
+        self.warmup = warmup
+
+    def create(
+        self, optimizer: torch.optim.Optimizer, total_steps: int
+    ) -> torch.optim.lr_scheduler.LRScheduler:
+        """A ``LambdaLR`` that is 1 after warm-up."""
+        warm = _warmup_steps(self.warmup, total_steps)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / (warm + 1)))

@@ -1,0 +1,68 @@
+"""The ``trainer`` section of an experiment config."""
+
+from __future__ import annotations
+
+from mtdnn.errors import ConfigurationError
+from mtdnn.training.callbacks import Callback
+from mtdnn.training.device import Precision
+from mtdnn.training.optim import AdamW, LinearSchedule, Optimizer, Scheduler
+
+__all__ = ["TrainerSettings"]
+
+
+class TrainerSettings:
+    """How to train: optimisation, evaluation, checkpoints and hardware.
+
+    Args:
+        epochs: Passes over the training data.
+        optimizer: The optimizer (default AdamW with lr 2e-5).
+        scheduler: The learning-rate schedule (default linear warm-up over 10 % then decay).
+        grad_clip: Clip the gradient norm to this value (``None`` disables).
+        accumulation_steps: Mini-batches whose gradients are summed before each optimizer step.
+        validation_metric: ``mean`` (mean over tasks of each task's main score) or ``TASK.METRIC``
+            (e.g. ``sst2.accuracy``); higher is better. Selects the best model.
+        device: ``auto`` (CUDA, then MPS, then CPU) or a torch device name.
+        precision: ``fp32``, ``bf16`` or ``fp16`` (autocast; fp16 uses a gradient scaler on CUDA).
+        checkpoint_every: Also checkpoint every N optimizer steps (checkpoints are always written
+            at the end of each epoch).
+        keep_checkpoints: How many checkpoints to keep.
+        callbacks: Observers of training (e.g. ``early_stopping``).
+        progress_bar: Show a progress bar with the loss and the ETA.
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 3,
+        optimizer: Optimizer | None = None,
+        scheduler: Scheduler | None = None,
+        grad_clip: float | None = 1.0,
+        accumulation_steps: int = 1,
+        validation_metric: str = "mean",
+        device: str = "auto",
+        precision: Precision = "fp32",
+        checkpoint_every: int | None = None,
+        keep_checkpoints: int = 2,
+        callbacks: list[Callback] | None = None,
+        progress_bar: bool = True,
+    ) -> None:
+        if epochs < 1:
+            raise ConfigurationError(f"epochs must be at least 1, got {epochs}", path="trainer.epochs")
+        if accumulation_steps < 1:
+            raise ConfigurationError(
+                "accumulation_steps must be at least 1", path="trainer.accumulation_steps"
+            )
+        if keep_checkpoints < 1:
+            raise ConfigurationError("keep_checkpoints must be at least 1", path="trainer.keep_checkpoints")
+        self.epochs = epochs
+        self.optimizer = optimizer if optimizer is not None else AdamW()
+        self.scheduler = scheduler if scheduler is not None else LinearSchedule()
+        self.grad_clip = grad_clip
+        self.accumulation_steps = accumulation_steps
+        self.validation_metric = validation_metric
+        self.device = device
+        self.precision: Precision = precision
+        self.checkpoint_every = checkpoint_every
+        self.keep_checkpoints = keep_checkpoints
+        self.callbacks = list(callbacks or [])
+        self.progress_bar = progress_bar

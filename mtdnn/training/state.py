@@ -1,0 +1,51 @@
+"""The typed state a training run exposes to callbacks, and the flags they may flip."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["TrainerControl", "TrainerState"]
+
+
+@dataclass
+class TrainerState:
+    """Where training stands; owned by the trainer, read by callbacks, saved in checkpoints.
+
+    Args:
+        epoch: The current 0-based epoch.
+        batches_done: Mini-batches of the current epoch already trained on.
+        global_step: Optimizer steps taken so far.
+        total_steps: Optimizer steps the whole run will take.
+        best_score: Best validation score so far (higher is better).
+        best_epoch: Epoch that reached it.
+        evaluations_since_best: Evaluations since the best score last improved.
+        last_metrics: The most recent validation metrics (``task -> name -> value``).
+    """
+
+    epoch: int = 0
+    batches_done: int = 0
+    global_step: int = 0
+    total_steps: int = 0
+    best_score: float | None = None
+    best_epoch: int | None = None
+    evaluations_since_best: int = 0
+    last_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainerState:
+        """Rebuild from :meth:`to_json` output."""
+        return cls(**data)
+
+
+@dataclass
+class TrainerControl:
+    """The only things a callback can change: ask to stop, save or evaluate."""
+
+    should_stop: bool = False
+    should_save: bool = False
+    should_evaluate: bool = False

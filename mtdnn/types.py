@@ -1,0 +1,80 @@
+"""Small frozen dataclasses that cross module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+
+__all__ = ["EncoderOutput", "Example", "HeadOutput", "TaskBatch"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One input example as a reader produces it: raw text, an optional label and a stable id.
+
+    Args:
+        id: Stable identifier, unique within the file it came from (used to key predictions
+            and soft targets).
+        text_a: The first (or only) text.
+        text_b: The second text of a pair, or ``None`` for single-sentence tasks.
+        label: The gold label as text (classification), a float (regression) or ``None``
+            (unlabelled test data).
+    """
+
+    id: str
+    text_a: str
+    text_b: str | None = None
+    label: str | float | None = None
+
+
+@dataclass(frozen=True)
+class TaskBatch:
+    """A padded batch of one task, ready for the model.
+
+    Args:
+        task: Name of the task the batch belongs to.
+        inputs: Encoder inputs (``input_ids``, ``attention_mask``, ...), each ``[B, T]``.
+        labels: Label ids ``[B]`` (or float targets), or ``None`` when unlabelled.
+        ids: Example ids, in batch order.
+    """
+
+    task: str
+    inputs: dict[str, torch.Tensor]
+    labels: torch.Tensor | None
+    ids: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def to(self, device: torch.device | str) -> TaskBatch:
+        """Return the same batch with every tensor on ``device``."""
+        inputs = {name: value.to(device, non_blocking=True) for name, value in self.inputs.items()}
+        labels = None if self.labels is None else self.labels.to(device, non_blocking=True)
+        return replace(self, inputs=inputs, labels=labels)
+
+
+@dataclass(frozen=True)
+class EncoderOutput:
+    """What an encoder returns.
+
+    Args:
+        hidden: Token states ``[B, T, H]``.
+        mask: Attention mask ``[B, T]`` (1 for real tokens).
+        pooled: One vector per sequence ``[B, H]`` (the encoder's chosen pooling).
+    """
+
+    hidden: torch.Tensor
+    mask: torch.Tensor
+    pooled: torch.Tensor
+
+
+@dataclass(frozen=True)
+class HeadOutput:
+    """What a task head returns.
+
+    Args:
+        logits: Raw scores, ``[B, C]`` for classification.
+    """
+
+    logits: torch.Tensor
