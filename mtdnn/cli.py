@@ -41,7 +41,8 @@ class MtdnnGroup(click.Group):
         name = name or cmd.name
         if name is not None and name in self.commands:
             raise MtdnnError(
-                f"the command name {name!r} is already taken by {self.commands[name].callback!r}"
+                f"the command name {name!r} is already taken by {_origin(self.commands[name])}; "
+                f"cannot add {_origin(cmd)}"
             )
         super().add_command(cmd, name)
 
@@ -51,6 +52,14 @@ class MtdnnGroup(click.Group):
             return super().invoke(ctx)
         except MtdnnError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+def _origin(command: click.Command) -> str:
+    """Where a command is defined: ``module.function`` of its callback."""
+    callback = command.callback
+    if callback is None:
+        return repr(command)
+    return f"{callback.__module__}.{callback.__qualname__}"
 
 
 def make_cli(pm: pluggy.PluginManager) -> click.Group:
@@ -94,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep our own bars readable
     try:
         pm = get_plugin_manager(plugins=plugin_modules(args))
         cli = make_cli(pm)

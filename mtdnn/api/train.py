@@ -18,8 +18,10 @@ from mtdnn.data import TaskData, load_task_data, make_batch
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment, build_experiment
 from mtdnn.hooks import jsonnet_paths
+from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.training.callbacks import Callback
+from mtdnn.training.distributed import DistributedContext
 from mtdnn.training.loop import Trainer
 from mtdnn.training.state import TrainerState
 
@@ -35,10 +37,12 @@ class TrainResult:
     Args:
         run_dir: The run directory.
         state: The trainer's final state (best score and epoch, last metrics).
+        model: The model as training left it (the best one is saved in ``run_dir/model``).
     """
 
     run_dir: Path
     state: TrainerState
+    model: MultiTaskModel
 
 
 @dataclass(frozen=True)
@@ -113,15 +117,17 @@ def train(
         ConfigurationError: ``run_dir`` already holds a run and ``resume`` is off, or the config
             differs from the one being resumed.
     """
-    _check_run_dir(run_dir, config, resume=resume)
+    if DistributedContext.from_env().is_main:
+        _check_run_dir(run_dir, config, resume=resume)
     experiment = build_experiment(config, registry)
     train_data = load_split(experiment, "train")
     dev_data = load_split(experiment, "dev")
-    if not resume:
-        write_run_files(run_dir, config, plugins or {}, experiment)
     trainer = Trainer(experiment, experiment.model(), train_data, dev_data, run_dir, callbacks=callbacks)
+    if trainer.dist.is_main and not resume:
+        write_run_files(run_dir, config, plugins or {}, experiment)
+    trainer.dist.barrier()
     state = trainer.fit(resume=resume)
-    return TrainResult(run_dir=run_dir, state=state)
+    return TrainResult(run_dir=run_dir, state=state, model=trainer.model)
 
 
 def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:

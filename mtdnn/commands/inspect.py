@@ -43,7 +43,9 @@ def registry_list(app: AppContext, kind: str | None, as_json: bool) -> None:
         if kind is not None and kind_name != kind:
             continue
         for name, cls in registry.items(base):
-            summary = (inspect.getdoc(cls) or "").strip().splitlines()
+            # ``cls.__doc__``, not ``inspect.getdoc``: that one shows the base class's docstring
+            # for an undocumented component.
+            summary = inspect.cleandoc(cls.__doc__ or "").splitlines()
             rows.append(
                 {
                     "kind": kind_name,
@@ -55,5 +57,9 @@ def registry_list(app: AppContext, kind: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    kind_width = max((len(row["kind"]) for row in rows), default=0)
+    name_width = max((len(row["name"]) for row in rows), default=0)
     for row in rows:
-        click.echo(f"{row['kind']:<11} {row['name']:<20} {row['class']}\n{'':<32} {row['summary']}")
+        click.echo(f"{row['kind']:<{kind_width}}  {row['name']:<{name_width}}  {row['class']}")
+        if row["summary"]:
+            click.echo(f"{'':<{kind_width + name_width + 4}}{row['summary']}")

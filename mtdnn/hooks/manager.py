@@ -94,10 +94,8 @@ def get_plugin_manager(
     pm = MtdnnPluginManager()
     pm.add_hookspecs(specs)
     if os.environ.get(TRACE_ENV) == "1":
-        pm.trace.root.setwriter(logger.info)
+        pm.trace.root.setwriter(lambda message: logger.info("%s", message.rstrip()))
         pm.enable_tracing()
-    for module_name in BUILTIN_PLUGINS:
-        _register(pm, importlib.import_module(module_name), PluginInfo(module_name, "builtin"))
     if autoload is None:
         autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "") not in {"1", "true", "yes"}
     if autoload:
@@ -112,10 +110,21 @@ def get_plugin_manager(
         except Exception as exc:
             raise PluginError(f"cannot import module: {exc!r}", plugin=module_name) from exc
         _register(pm, module, PluginInfo(module_name, "command_line"))
+    # pluggy calls the last registered plugin first, so the built-ins are registered last: their
+    # components and commands exist before any plugin's, which can then override one explicitly
+    # (``replace=True``), and a collision error names the plugin's class as the newcomer.
+    for module_name in BUILTIN_PLUGINS:
+        _register(pm, importlib.import_module(module_name), PluginInfo(module_name, "builtin"))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"implements an unknown hook: {exc}", plugin=str(exc.plugin)) from exc
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        offender = pm.loaded.infos.get(name)
+        hooks = ", ".join(sorted(hook for hook in vars(specs) if hook.startswith("mtdnn_")))
+        raise PluginError(
+            f"implements an unknown hook: {exc} (the hooks are {hooks})",
+            plugin=(offender.distribution if offender else None) or name,
+        ) from exc
     return pm
 
 
@@ -123,7 +132,15 @@ def _register(pm: MtdnnPluginManager, module: object, info: PluginInfo) -> None:
     if pm.has_plugin(info.name) or info.name in pm.loaded.infos:
         taken = pm.loaded.infos.get(info.name)
         where = f" (already provided by {taken.distribution or taken.name})" if taken else ""
-        raise PluginError(f"the plugin name {info.name!r} is taken{where}", plugin=info.name)
+        raise PluginError(
+            f"the plugin name {info.name!r} is taken{where}", plugin=info.distribution or info.name
+        )
+    if pm.is_registered(module):
+        raise PluginError(
+            f"module {getattr(module, '__name__', module)!r} is already loaded as plugin "
+            f"{pm.get_name(module)!r}",
+            plugin=info.distribution or info.name,
+        )
     try:
         pm.register(module, name=info.name)
     except pluggy.PluginValidationError as exc:
@@ -146,8 +163,8 @@ def _load_entry_point(pm: MtdnnPluginManager, entry_point: EntryPoint) -> None:
     try:
         _register(pm, module, info)
     except PluginError as exc:
-        if "is taken" in exc.message:
-            raise
+        if not isinstance(exc.__cause__, pluggy.PluginValidationError):
+            raise  # a name collision is fatal, as for every other kind of name
         logger.warning("%s; continuing without it", exc)
         pm.loaded.failures.append(exc)
 

@@ -24,8 +24,10 @@ def mtdnn_register(registry: Registry) -> None:
 
     Called once per :func:`mtdnn.hooks.build_registry` call, after the core kinds (encoder,
     head, loss, sampler, reader, metric, optimizer, scheduler, callback, pretrained) exist.
-    Built-in components register through this very hook. A plugin that adds a kind of its own
-    should mark its implementation ``tryfirst=True`` so the kind exists before others use it.
+    Built-in components register through this very hook, before any plugin's implementation
+    runs, so a plugin can override a built-in name explicitly with ``replace=True``. A plugin
+    that adds a kind of its own should mark its implementation ``tryfirst=True`` so the kind
+    exists before other plugins use it.
 
     Args:
         registry: The registry to add to, with ``registry.add(Kind, "name", Class)``. A name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -13,7 +13,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
 from mtdnn.training.device import Precision, autocast
 
-__all__ = ["TaskPredictions", "evaluate_task", "predict_task", "validation_score"]
+__all__ = ["TaskPredictions", "check_validation_metric", "evaluate_task", "predict_task", "validation_score"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,22 @@ def validation_score(metrics: Mapping[str, Mapping[str, float]], validation_metr
             hint=f"use 'mean' or one of: {', '.join(available)}",
         )
     return metrics[task][name]
+
+
+def check_validation_metric(
+    tasks: Mapping[str, Task], dev_tasks: Iterable[str], validation_metric: str
+) -> None:
+    """Fail before training if ``validation_metric`` names a task or metric that will not be computed.
+
+    Raises:
+        ConfigurationError: The task has no dev file or does not compute that metric.
+    """
+    expected: dict[str, dict[str, float]] = {}
+    for name in dev_tasks:
+        keys: dict[str, float] = {}
+        for metric in tasks[name].settings.metrics:
+            metric.reset()
+            keys.update(dict.fromkeys(metric.compute(), 0.0))
+        expected[name] = keys
+    if expected:
+        validation_score(expected, validation_metric)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from mtdnn.archive import save_model
@@ -29,7 +29,9 @@ from mtdnn.training.checkpoint import (
     save_checkpoint,
 )
 from mtdnn.training.device import autocast, make_grad_scaler, select_device
-from mtdnn.training.evaluation import evaluate_task, validation_score
+from mtdnn.training.distributed import setup_distributed
+from mtdnn.training.evaluation import check_validation_metric, evaluate_task, validation_score
+from mtdnn.training.records import append_record, truncate_records
 from mtdnn.training.state import TrainerControl, TrainerState
 
 __all__ = ["Trainer"]
@@ -71,9 +73,14 @@ class Trainer:
         self.dev_data = dev_data
         self.run_dir = run_dir
         self.callbacks = [*self.settings.callbacks, *callbacks]
-        self.device = select_device(self.settings.device)
+        check_validation_metric(experiment.tasks, dev_data, experiment.trainer.validation_metric)
+        self.dist = setup_distributed(select_device(self.settings.device))
+        self.device = self.dist.device(select_device(self.settings.device))
+        # Steps per task and epoch; under data parallelism every step takes one batch per rank.
         self.batch_counts = {
-            name: math.ceil(len(data) / experiment.tasks[name].settings.batch_size)
+            name: math.ceil(
+                math.ceil(len(data) / experiment.tasks[name].settings.batch_size) / self.dist.world_size
+            )
             for name, data in train_data.items()
         }
 
@@ -84,6 +91,9 @@ class Trainer:
             resume: Continue from the newest checkpoint in ``run_dir/checkpoints``.
         """
         settings, model = self.settings, self.model.to(self.device)
+        self.forward_model: torch.nn.Module = model
+        if self.dist.enabled:  # one head runs per step, so the others' parameters get no gradient
+            self.forward_model = DistributedDataParallel(model, find_unused_parameters=True)
         self.optimizer = settings.optimizer.create(model)
         plan_length = len(self.experiment.sampler.plan(self.batch_counts, epoch=0, seed=self.experiment.seed))
         steps_per_epoch = math.ceil(plan_length / settings.accumulation_steps)
@@ -115,14 +125,15 @@ class Trainer:
         batches = {}
         for number, (name, data) in enumerate(sorted(self.train_data.items())):
             generator = torch.Generator().manual_seed(seed * 7919 + state.epoch * 104729 + number)
-            batches[name] = batch_indices(data.lengths, tasks[name].settings.batch_size, generator=generator)
+            ordered = batch_indices(data.lengths, tasks[name].settings.batch_size, generator=generator)
+            batches[name] = self.dist.share(ordered)
         cursor = Counter(plan[: state.batches_done])
         self.model.train()
         progress = tqdm(
             total=len(plan),
             initial=state.batches_done,
             desc=f"epoch {state.epoch + 1}/{self.settings.epochs}",
-            disable=not self.settings.progress_bar,
+            disable=not (self.settings.progress_bar and self.dist.is_main),
             dynamic_ncols=True,
         )
         recent: list[float] = []
@@ -133,11 +144,14 @@ class Trainer:
             cursor[name] += 1
             batch = make_batch(self.train_data[name], indices, self.model.encoder).to(self.device)
             with autocast(self.device, self.settings.precision):
-                loss = tasks[name].settings.loss(self.model(batch), batch) * tasks[name].settings.loss_weight
+                loss = (
+                    tasks[name].settings.loss(self.forward_model(batch), batch)
+                    * tasks[name].settings.loss_weight
+                )
             self.scaler.scale(loss / self.settings.accumulation_steps).backward()  # type: ignore[no-untyped-call]
             accumulated += 1
             state.batches_done = position + 1
-            recent = [*recent[-49:], float(loss)]
+            recent = [*recent[-49:], float(loss.detach())]
             progress.update(1)
             progress.set_postfix(loss=f"{sum(recent) / len(recent):.4f}", task=name, refresh=False)
             if accumulated == self.settings.accumulation_steps or position == len(plan) - 1:
@@ -179,7 +193,8 @@ class Trainer:
         improved = score is None or state.best_score is None or score > state.best_score
         if improved:
             state.best_score, state.best_epoch, state.evaluations_since_best = score, state.epoch, 0
-            save_model(self.model, self.run_dir)
+            if self.dist.is_main:
+                save_model(self.model, self.run_dir)
         else:
             state.evaluations_since_best += 1
         state.last_metrics = metrics
@@ -190,15 +205,18 @@ class Trainer:
             "score": score,
             "best": improved,
             "eval_seconds": round(time.perf_counter() - started, 2),
+            "world_size": self.dist.world_size,
         }
-        with (self.run_dir / METRICS_FILE).open("a") as stream:
-            stream.write(json.dumps(record) + "\n")
+        if self.dist.is_main:
+            append_record(self.run_dir / METRICS_FILE, record)
         logger.info(
             "epoch %d: %s (score %s%s)", state.epoch + 1, metrics, score, ", best" if improved else ""
         )
         return metrics
 
     def _checkpoint(self, state: TrainerState) -> None:
+        if not self.dist.is_main:
+            return
         checkpoint = Checkpoint(
             trainer={"state": state.to_json(), "sampler": self.experiment.sampler.state_dict()},
             optimizer=self.optimizer.state_dict(),
@@ -221,21 +239,9 @@ class Trainer:
         self.experiment.sampler.load_state_dict(checkpoint.trainer["sampler"])
         restore_rng(checkpoint.rng)
         state = TrainerState.from_json(checkpoint.trainer["state"])
-        _truncate_metrics(
-            self.run_dir / METRICS_FILE, keep_through_step=state.global_step, epochs_done=state.epoch
-        )
+        if self.dist.is_main:
+            truncate_records(
+                self.run_dir / METRICS_FILE, through_step=state.global_step, epochs_done=state.epoch
+            )
         logger.info("resumed from %s (epoch %d, step %d)", path, state.epoch + 1, state.global_step)
         return state
-
-
-def _truncate_metrics(path: Path, *, keep_through_step: int, epochs_done: int) -> None:
-    """Drop evaluation lines written after the checkpoint we resume from (they will be redone)."""
-    if not path.is_file():
-        return
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
-    kept = [
-        line
-        for line in lines
-        if json.loads(line)["epoch"] <= epochs_done and json.loads(line)["step"] <= keep_through_step
-    ]
-    path.write_text("".join(line + "\n" for line in kept))

@@ -180,7 +180,7 @@ def test_unknown_key_suggests_and_lists_accepted_keys(registry: Registry) -> Non
         build(registry, Thing, {"type": "small", "size": 1, "ratoi": 0.1}, path="head")
     err = info.value
     assert err.path == "head.ratoi"
-    assert err.message == "unknown key 'ratoi' for thing 'small' (test_build.Small)"
+    assert err.message == f"unknown key 'ratoi' for thing 'small' ({Small.__module__}.Small)"
     assert err.hint is not None
     assert err.hint.startswith("did you mean 'ratio'? accepted keys: size: int (required), label: str")
     assert "ratio: float (default 0.5)" in err.hint
@@ -192,7 +192,7 @@ def test_missing_required_key_lists_accepted_keys(registry: Registry) -> None:
         build(registry, Thing, {"type": "small", "label": "x"}, path="head")
     err = info.value
     assert err.path == "head"
-    assert err.message == "missing required key 'size' for thing 'small' (test_build.Small)"
+    assert err.message == f"missing required key 'size' for thing 'small' ({Small.__module__}.Small)"
     assert err.hint is not None
     assert "size: int (required)" in err.hint
 

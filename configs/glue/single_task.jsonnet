@@ -1,0 +1,31 @@
+// One GLUE classification task trained alone (the single-task baseline of the MT-DNN paper).
+//   mtdnn train configs/glue/single_task.jsonnet -s runs/sst2 -A task=sst2 -A glue_dir=../shared/data/glue
+// `glue_dir` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name.
+local glue = import 'glue.libsonnet';
+
+local folders = {
+  cola: 'CoLA', sst2: 'SST-2', mrpc: 'MRPC', qqp: 'QQP', mnli: 'MNLI', qnli: 'QNLI', rte: 'RTE', wnli: 'WNLI',
+};
+
+function(
+  task='sst2',
+  glue_dir='../shared/data/glue',
+  encoder='all_minilm_l6_v2',
+  pooling='cls',
+  epochs=3,
+  lr=5e-5,
+  batch_size=32,
+  train_limit=null,
+  seed=13,
+) {
+  seed: seed,
+  encoder: { type: 'hf', model: encoder, pooling: pooling },
+  tasks: {
+    [task]: glue.task(task, glue_dir + '/' + folders[task], batch_size=batch_size, train_limit=train_limit),
+  },
+  trainer: {
+    epochs: epochs,
+    optimizer: { type: 'adamw', lr: lr },
+    validation_metric: 'mean',  // with one task: that task's main metric
+  },
+}

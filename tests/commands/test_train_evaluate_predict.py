@@ -1,0 +1,159 @@
+"""`mtdnn train`, `evaluate` and `predict` through click, on the shipped quickstart data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mtdnn.cli import make_cli
+from mtdnn.hooks import get_plugin_manager
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").rglob("*.jsonnet"))
+
+
+def _invoke(*args: str) -> str:
+    runner = CliRunner()
+    result = runner.invoke(make_cli(get_plugin_manager(autoload=False)), list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _tla_names(config: Path) -> set[str]:
+    signature = re.search(r"function\s*\((.*?)\)\s*\{", config.read_text(), re.S)
+    return set(re.findall(r"(\w+)\s*=", signature.group(1))) if signature else set()
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_every_shipped_config_passes_a_dry_run(
+    config: Path, repo_root: Path, shared_data: Path, tiny_bert: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo_root)
+    values = {
+        "data_dir": repo_root / "data" / "quickstart",
+        "glue_dir": shared_data / "glue",
+        "encoder": tiny_bert,
+    }
+    tlas = [item for name in _tla_names(config) & values.keys() for item in ("-A", f"{name}={values[name]}")]
+    output = _invoke("train", str(config), "-s", str(repo_root / "runs" / "unused"), "--dry-run", *tlas)
+    assert "dry run passed" in output
+    report = json.loads(output[: output.rindex("}") + 1])
+    assert report["parameters"] > 0
+    for task in report["tasks"].values():
+        assert task["loss"] is not None and task["loss"] > 0
+    assert not (repo_root / "runs" / "unused").exists()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, tiny_bert: Path) -> Path:
+    run_dir = tmp_path_factory.mktemp("runs") / "quickstart"
+    output = _invoke(
+        "train",
+        str(repo_root / "configs" / "quickstart.jsonnet"),
+        "-s",
+        str(run_dir),
+        "-A",
+        f"encoder={tiny_bert}",
+        "-A",
+        f"data_dir={repo_root / 'data' / 'quickstart'}",
+        "--tla-code",
+        "epochs=1",
+    )
+    assert "best validation score" in output
+    return run_dir
+
+
+def test_train_writes_the_run_directory(trained_run: Path) -> None:
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["trainer"]["epochs"] == 1
+    assert json.loads((trained_run / "labels.json").read_text())["rte"] == ["entailment", "not_entailment"]
+    plugins = json.loads((trained_run / "plugins.json").read_text())
+    assert "mtdnn.heads" in {plugin["name"] for plugin in plugins["plugins"]}
+    [line] = (trained_run / "metrics.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert set(record["dev"]) == {"mrpc", "rte", "sst2"}
+    assert 0.0 <= record["dev"]["mrpc"]["f1"] <= 1.0
+    assert (trained_run / "model" / "encoder" / "config.json").is_file()
+    assert (trained_run / "model" / "heads.safetensors").is_file()
+    assert [p.name for p in (trained_run / "checkpoints").iterdir()] == ["step_000000045"]
+
+
+def test_evaluate_reproduces_the_training_metrics(trained_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "metrics.json"
+    table = _invoke("evaluate", str(trained_run), "--output-json", str(out))
+    assert table.splitlines()[0].split() == ["task", "accuracy", "f1"]
+    evaluated = json.loads(out.read_text())
+    trained = json.loads((trained_run / "metrics.jsonl").read_text().splitlines()[-1])["dev"]
+    assert evaluated.keys() == trained.keys()
+    for task, scores in trained.items():
+        for name, value in scores.items():
+            assert evaluated[task][name] == pytest.approx(value, abs=1e-9)
+
+
+def test_evaluate_one_task_on_another_file(trained_run: Path, repo_root: Path) -> None:
+    data = repo_root / "data" / "quickstart" / "sst2" / "train.tsv"
+    table = _invoke("evaluate", str(trained_run), "--task", "sst2", "--data", str(data))
+    assert [line.split()[0] for line in table.splitlines()] == ["task", "----", "sst2"]
+    runner = CliRunner()
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)), ["evaluate", str(trained_run), "--data", str(data)]
+    )
+    assert result.exit_code == 1
+    assert "--data needs exactly one --task" in result.output
+
+
+def test_predict_raw_text_pairs_from_tsv_and_jsonl(trained_run: Path, tmp_path: Path) -> None:
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("A man is eating.\tSomeone eats food.\nThe sky is green.\tThe sky is blue.\n")
+    lines = _invoke("predict", str(trained_run), "--task", "rte", str(tsv)).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["id"] for r in records] == ["1", "2"]
+    for record in records:
+        assert record["label"] in {"entailment", "not_entailment"}
+        assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+        best = max(record["probabilities"], key=record["probabilities"].get)
+        assert record["label"] == best
+    jsonl = tmp_path / "sentences.jsonl"
+    jsonl.write_text(json.dumps({"id": "x1", "text": "a wonderful, moving film"}) + "\n")
+    out = tmp_path / "predictions.jsonl"
+    _invoke("predict", str(trained_run), "--task", "sst2", str(jsonl), "-o", str(out))
+    [record] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["id"] == "x1" and set(record["probabilities"]) == {"0", "1"}
+
+
+def test_predict_reports_malformed_input_with_file_and_line(trained_run: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"txt": "oops"}\n')
+    runner = CliRunner()
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)),
+        ["predict", str(trained_run), "--task", "sst2", str(bad)],
+    )
+    assert result.exit_code == 1
+    assert f"{bad}:2: missing 'text'" in result.output
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)), ["predict", str(trained_run), "--task", "qqp", str(bad)]
+    )
+    assert "the run has no task 'qqp'" in result.output
+
+
+def test_config_errors_are_reported_without_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.jsonnet"
+    config.write_text("{ encoder: { type: 'hf', model: 'x' }, tasks: {}, trainr: {} }")
+    runner = CliRunner()
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)), ["train", str(config), "-s", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1
+    assert "unknown top-level key 'trainr'" in result.output
+    assert "Traceback" not in result.output
+    broken = tmp_path / "broken.jsonnet"
+    broken.write_text("{\n  a: 1,\n  b: ,\n}\n")
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)), ["train", str(broken), "-s", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1
+    assert f"{broken}:3:" in result.output

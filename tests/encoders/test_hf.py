@@ -1,0 +1,79 @@
+"""The Hugging Face encoder: pair layout, token types, pooling, saving and loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from mtdnn.config import build
+from mtdnn.encoders import Encoder, HuggingFaceEncoder
+from mtdnn.errors import ConfigurationError
+from mtdnn.registry import Registry
+from mtdnn.types import Example
+
+
+def test_pairs_follow_the_bert_layout_of_the_models_own_tokenizer(tiny_bert: Path) -> None:
+    encoder = HuggingFaceEncoder(str(tiny_bert))
+    [feature] = encoder.featurize([Example("1", "The cat sat.", "A cat was sitting.")], max_length=32)
+    tokens = encoder.tokenizer.convert_ids_to_tokens(feature["input_ids"])
+    assert tokens == ["[CLS]", "the", "cat", "sat", ".", "[SEP]", "a", "cat", "was", "sitting", ".", "[SEP]"]
+    assert feature["token_type_ids"] == [0] * 6 + [1] * 6
+    own = encoder.tokenizer("The cat sat.", "A cat was sitting.")
+    assert feature["input_ids"] == own["input_ids"]
+
+
+def test_long_pairs_are_truncated_to_max_length(tiny_bert: Path) -> None:
+    encoder = HuggingFaceEncoder(str(tiny_bert))
+    long = " ".join(["word"] * 100)
+    [feature] = encoder.featurize([Example("1", long, long)], max_length=20)
+    assert len(feature["input_ids"]) == 20
+    with pytest.raises(ValueError, match="mixes"):
+        encoder.featurize([Example("1", "a", "b"), Example("2", "c")], max_length=8)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean", "pooler"])
+def test_pooling_ignores_padding(tiny_bert: Path, pooling: str) -> None:
+    encoder = HuggingFaceEncoder(str(tiny_bert), pooling=pooling)  # type: ignore[arg-type]
+    encoder.eval()
+    short, long = encoder.featurize(
+        [Example("1", "short one"), Example("2", "a much longer sentence than that")], max_length=32
+    )
+    alone = encoder(encoder.collate([short])).pooled
+    padded = encoder(encoder.collate([short, long]))
+    assert padded.pooled.shape == (2, 32)
+    assert padded.hidden.shape[:2] == padded.mask.shape
+    torch.testing.assert_close(padded.pooled[0], alone[0], atol=1e-5, rtol=1e-5)
+
+
+def test_save_and_rebuild_from_archive_params_gives_the_same_outputs(tmp_path: Path, tiny_bert: Path) -> None:
+    encoder = HuggingFaceEncoder(str(tiny_bert), pooling="mean")
+    encoder.eval()
+    with torch.no_grad():
+        for parameter in encoder.parameters():
+            parameter.add_(0.01)  # make it differ from the folder it came from
+    encoder.save_pretrained(tmp_path / "enc")
+    params = HuggingFaceEncoder.archive_params({"model": str(tiny_bert), "pooling": "mean"}, tmp_path / "enc")
+    again = HuggingFaceEncoder(params["model"], pooling=params["pooling"])
+    again.eval()
+    inputs = encoder.collate(encoder.featurize([Example("1", "hello there")], max_length=16))
+    torch.testing.assert_close(encoder(inputs).pooled, again(inputs).pooled)
+
+
+def test_builds_from_config_by_registered_pretrained_name_or_path(
+    registry: Registry, tiny_bert: Path, minilm_dir: Path
+) -> None:
+    by_name = build(registry, Encoder, {"type": "hf", "model": "all_minilm_l6_v2"}, path="encoder")
+    assert isinstance(by_name, HuggingFaceEncoder)
+    assert by_name.folder == minilm_dir
+    assert by_name.output_dim == 384
+    by_path = build(registry, Encoder, {"type": "hf", "model": str(tiny_bert)}, path="encoder")
+    assert by_path.output_dim == 32
+
+
+def test_a_folder_without_a_model_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="not a Hugging Face model folder") as info:
+        HuggingFaceEncoder(str(tmp_path))
+    assert info.value.path == "encoder.model"
+    assert "mtdnn registry list --kind pretrained" in str(info.value)

@@ -1,0 +1,45 @@
+"""Data-parallel training through torchrun on the CPU (gloo): ranks stay in sync and split the data."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import quickstart_config
+
+
+def test_two_gloo_ranks_train_identical_weights_on_half_the_steps(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert, epochs=1)
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    run_dir, reports = tmp_path / "run", tmp_path / "reports"
+    reports.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo_root),
+        "OMP_NUM_THREADS": "1",
+        "MTDNN_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+        str(repo_root / "tests" / "training" / "ddp_worker.py"), str(config_path), str(run_dir), str(reports),
+    ]  # fmt: skip
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+
+    ranks = [json.loads((reports / f"rank{rank}.json").read_text()) for rank in (0, 1)]
+    assert [r["world_size"] for r in ranks] == [2, 2]
+    assert ranks[0]["sha256"] == ranks[1]["sha256"]  # gradients were averaged at every step
+    # Each step takes one batch per rank: ceil(batches / 2) steps per task (600, 400, 400 examples / 32).
+    expected = sum(math.ceil(math.ceil(n / 32) / 2) for n in (600, 400, 400))
+    assert [r["steps"] for r in ranks] == [expected, expected]
+    [line] = (run_dir / "metrics.jsonl").read_text().splitlines()  # written once, by rank 0
+    assert json.loads(line)["world_size"] == 2
+    assert (run_dir / "model" / "heads.safetensors").is_file()
+    assert [p.name for p in (run_dir / "checkpoints").iterdir()] == [f"step_{expected:09d}"]

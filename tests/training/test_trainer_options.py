@@ -1,0 +1,87 @@
+"""Trainer options: precision, accumulation, early stopping, devices and data-parallel shares."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from mtdnn.api import train
+from mtdnn.errors import ConfigurationError
+from mtdnn.registry import Registry
+from mtdnn.training.device import autocast, select_device
+from mtdnn.training.distributed import DistributedContext
+from tests.conftest import quickstart_config
+
+
+def test_each_rank_gets_a_disjoint_share_and_the_same_number_of_batches() -> None:
+    batches = [[i] for i in range(7)]
+    shares = [DistributedContext(rank, 3, rank).share(batches) for rank in range(3)]
+    assert shares == [[[0], [3], [6]], [[1], [4], [0]], [[2], [5], [1]]]
+    assert DistributedContext().share(batches) == batches
+    assert not DistributedContext().enabled and DistributedContext().is_main
+
+
+def test_bf16_autocast_trains_on_the_cpu(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert, epochs=1, precision="bf16")
+    result = train(config, tmp_path / "run", registry)
+    assert result.state.global_step == 45
+    scores = json.loads((tmp_path / "run" / "metrics.jsonl").read_text())["dev"]
+    assert all(0.0 <= value <= 1.0 for task in scores.values() for value in task.values())
+    with (
+        pytest.raises(ConfigurationError, match="fp16 autocast needs a GPU"),
+        autocast(torch.device("cpu"), "fp16"),
+    ):
+        pass
+
+
+def test_gradient_accumulation_divides_the_optimizer_steps(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert, epochs=1, accumulation_steps=4)
+    result = train(config, tmp_path / "run", registry)
+    assert result.state.global_step == 12  # ceil(45 batches / 4)
+    assert result.state.total_steps == 12
+
+
+def test_early_stopping_ends_training_when_the_score_stalls(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    # A learning rate of ~0 keeps the score from ever improving after the first evaluation.
+    config = quickstart_config(
+        repo_root,
+        tiny_bert,
+        epochs=6,
+        callbacks=[{"type": "early_stopping", "patience": 2}],
+        optimizer={"type": "adamw", "lr": 1e-12},
+    )
+    config["tasks"] = {"rte": config["tasks"]["rte"]}
+    result = train(config, tmp_path / "run", registry)
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 3  # the best at epoch 1, then two without improvement
+    assert result.state.epoch == 3 and result.state.best_epoch == 0
+    assert [json.loads(line)["best"] for line in lines] == [True, False, False]
+
+
+def test_device_selection() -> None:
+    assert select_device("cpu") == torch.device("cpu")
+    assert select_device("auto").type in {"cpu", "cuda", "mps"}
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigurationError, match="CUDA is not available"):
+            select_device("cuda")
+    with pytest.raises(ConfigurationError, match="unknown device"):
+        select_device("quantum")
+
+
+def test_validation_metric_must_name_a_computed_metric(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert, epochs=1, validation_metric="rte.f1")
+    # Checked before any training happens.
+    with pytest.raises(ConfigurationError, match=r"validation metric 'rte\.f1' was not computed") as info:
+        train(config, tmp_path / "run", registry)
+    assert "mrpc.f1" in str(info.value)
