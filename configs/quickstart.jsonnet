@@ -4,7 +4,7 @@
 //   mtdnn train configs/quickstart.jsonnet -s runs/q2 --tla-code epochs=1 -A data_dir=/my/glue
 local glue = import 'glue.libsonnet';
 
-function(data_dir='data/quickstart', encoder='all_minilm_l6_v2', epochs=3, lr=5e-5, seed=13) {
+function(data_dir='data/quickstart', encoder='all_minilm_l6_v2', epochs=5, lr=5e-5, seed=13) {
   seed: seed,
   encoder: { type: 'hf', model: encoder },
   tasks: {

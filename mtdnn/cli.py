@@ -13,6 +13,7 @@ import pluggy
 
 from mtdnn.errors import MtdnnError
 from mtdnn.hooks import build_registry, get_plugin_manager
+from mtdnn.hooks.manager import TRACE_ENV
 from mtdnn.registry import Registry
 
 __all__ = ["AppContext", "MtdnnGroup", "main", "make_cli"]
@@ -78,9 +79,7 @@ def make_cli(pm: pluggy.PluginManager) -> click.Group:
     @click.pass_context
     def cli(ctx: click.Context, plugins: tuple[str, ...], verbose: bool) -> None:
         """Multi-task deep neural networks for natural language understanding."""
-        logging.basicConfig(
-            level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(verbose=verbose)
         ctx.obj = AppContext(pm)
 
     pm.hook.mtdnn_register_commands(cli=cli)
@@ -98,18 +97,25 @@ def plugin_modules(argv: Sequence[str]) -> list[str]:
     return found
 
 
+def configure_logging(*, verbose: bool) -> None:
+    """Log to standard error: INFO with ``-v``, else WARNING; hook traces when ``MTDNN_TRACE_HOOKS=1``."""
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
+    if os.environ.get(TRACE_ENV) == "1":
+        logging.getLogger("mtdnn.hooks.manager").setLevel(logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``mtdnn`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep our own bars readable
+    configure_logging(verbose=bool({"-v", "--verbose"} & set(args)))
     try:
         pm = get_plugin_manager(plugins=plugin_modules(args))
         cli = make_cli(pm)
     except MtdnnError as exc:
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(1) from exc
-    for failure in pm.loaded.failures:  # type: ignore[attr-defined]
-        click.echo(f"Warning: {failure} (the other plugins are loaded)", err=True)
     cli.main(args, prog_name="mtdnn")

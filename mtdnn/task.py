@@ -18,15 +18,17 @@ __all__ = ["Task", "TaskSettings", "build_task"]
 
 
 class TaskSettings:
-    """The configurable parts of a task other than its head (built from the task's config).
+    """Everything a task's config says (the head is built afterwards, with run-time facts).
 
     Args:
         reader: Reads the task's files.
+        head: The head's config (``{type: 'classification', ...}``); it receives ``input_dim``,
+            ``num_labels`` and ``task`` at run time, so the config never states them.
         loss: The training objective.
         metrics: Evaluation metrics; the first key of the first metric is the task's main score.
         train: Training file (``None`` for an evaluation-only task).
         dev: Development file, evaluated after every epoch.
-        test: Test file (used by ``mtdnn predict`` and ``mtdnn evaluate --split test``).
+        test: Test file (scored by ``mtdnn evaluate --split test``).
         batch_size: Training examples per mini-batch.
         eval_batch_size: Examples per batch at evaluation.
         max_length: Longest token sequence; longer inputs are truncated.
@@ -37,6 +39,7 @@ class TaskSettings:
     def __init__(
         self,
         reader: Reader,
+        head: dict[str, Any] | str,
         *,
         loss: Loss,
         metrics: list[Metric],
@@ -49,7 +52,23 @@ class TaskSettings:
         loss_weight: float = 1.0,
         train_limit: int | None = None,
     ) -> None:
+        for key, value in (
+            ("batch_size", batch_size),
+            ("eval_batch_size", eval_batch_size),
+            ("max_length", max_length),
+        ):
+            if value < 1:
+                raise ConfigurationError(f"{key} must be at least 1, got {value}")
+        if max_length < 8:
+            raise ConfigurationError(f"max_length {max_length} leaves no room for text")
+        if train_limit is not None and train_limit < 1:
+            raise ConfigurationError(f"train_limit must be at least 1, got {train_limit}")
+        if not metrics:
+            raise ConfigurationError(
+                "a task needs at least one metric", path="metrics", hint="e.g. [{type: 'accuracy'}]"
+            )
         self.reader = reader
+        self.head = head
         self.loss = loss
         self.metrics = metrics
         self.train = train
@@ -90,7 +109,7 @@ class Task:
 
 
 def build_task(registry: Registry, name: str, params: Any, encoder: Encoder) -> Task:
-    """Build a task from its config: settings first, then the head with run-time facts.
+    """Build a task from its config: its settings first, then the head with run-time facts.
 
     The head receives ``input_dim`` (the encoder's output size), ``num_labels`` (the reader's
     label count, 1 for real-valued tasks) and ``task`` when its constructor declares them.
@@ -98,17 +117,12 @@ def build_task(registry: Registry, name: str, params: Any, encoder: Encoder) -> 
     path = f"tasks.{name}"
     if not isinstance(params, dict):
         raise ConfigurationError(f"a task must be an object, got {type(params).__name__}", path=path)
-    if "head" not in params:
-        raise ConfigurationError(
-            "missing required key 'head'", path=path, hint="e.g. head: {type: 'classification'}"
-        )
-    rest = {key: value for key, value in params.items() if key != "head"}
-    settings = build(registry, TaskSettings, rest, path=path)
+    settings = build(registry, TaskSettings, params, path=path)
     labels = settings.reader.labels
     head = build(
         registry,
         Head,
-        params["head"],
+        settings.head,
         path=f"{path}.head",
         input_dim=encoder.output_dim,
         num_labels=len(labels) if labels is not None else 1,

@@ -63,13 +63,18 @@ def registry() -> Registry:
     return build_registry(get_plugin_manager(autoload=False))
 
 
+def shipped_config(path: Path, **tlas: dict[str, str]) -> dict[str, Any]:
+    """Evaluate a config with the import paths of the built-in plugins (as ``mtdnn train`` does)."""
+    from mtdnn.api import load_config
+
+    return load_config(path, get_plugin_manager(autoload=False), **tlas)
+
+
 def quickstart_config(
     repo_root: Path, encoder: Path | str, *, epochs: int = 1, **extra: Any
 ) -> dict[str, Any]:
     """The evaluated quickstart config with another encoder and fewer epochs (for fast tests)."""
-    from mtdnn.config import evaluate_config
-
-    config = evaluate_config(
+    config = shipped_config(
         repo_root / "configs" / "quickstart.jsonnet",
         tla_str={"data_dir": str(repo_root / "data" / "quickstart"), "encoder": str(encoder)},
         tla_code={"epochs": str(epochs)},

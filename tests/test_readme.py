@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from mtdnn.api import dry_run
-from mtdnn.config import evaluate_config
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import build_experiment
 from mtdnn.registry import Registry
+from tests.conftest import shipped_config
 
 
 def _bash_blocks(readme: str) -> list[str]:
@@ -41,7 +41,7 @@ def test_the_readme_config_example_builds_and_runs_a_batch(
     path = tmp_path / "example.jsonnet"
     path.write_text(example)
     monkeypatch.chdir(repo_root)  # the example's default data_dir is relative to the checkout
-    config = evaluate_config(path)
+    config = shipped_config(path)
     config["encoder"]["model"] = str(tiny_bert)  # the same layout, smaller weights
     report = dry_run(config, registry)
     assert set(report.tasks) == {"sst2", "rte"}

@@ -1,6 +1,7 @@
 // One GLUE classification task trained alone (the single-task baseline of the MT-DNN paper).
 //   mtdnn train configs/glue/single_task.jsonnet -s runs/sst2 -A task=sst2 -A glue_dir=../shared/data/glue
-// `glue_dir` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name.
+// `glue_dir` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name;
+// `dev` names the dev file inside the task's folder (MNLI: dev_matched.tsv or dev_mismatched.tsv).
 local glue = import 'glue.libsonnet';
 
 local folders = {
@@ -16,12 +17,13 @@ function(
   lr=5e-5,
   batch_size=32,
   train_limit=null,
+  dev='dev.tsv',
   seed=13,
 ) {
   seed: seed,
   encoder: { type: 'hf', model: encoder, pooling: pooling },
   tasks: {
-    [task]: glue.task(task, glue_dir + '/' + folders[task], batch_size=batch_size, train_limit=train_limit),
+    [task]: glue.task(task, glue_dir + '/' + folders[task], batch_size=batch_size, train_limit=train_limit, dev=dev),
   },
   trainer: {
     epochs: epochs,

@@ -21,7 +21,8 @@ from mtdnn.hooks import jsonnet_paths
 from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.training.callbacks import Callback
-from mtdnn.training.distributed import DistributedContext
+from mtdnn.training.device import autocast, select_device
+from mtdnn.training.evaluation import check_validation_metric
 from mtdnn.training.loop import Trainer
 from mtdnn.training.state import TrainerState
 
@@ -50,7 +51,7 @@ class DryRunReport:
     """What a dry run built and checked.
 
     Args:
-        tasks: Per task: batch shape, loss on one batch, label count.
+        tasks: Per task: its labels and, per split read, the batch shape, logits shape and loss.
         parameters: Trainable parameters of the whole model.
     """
 
@@ -117,8 +118,8 @@ def train(
         ConfigurationError: ``run_dir`` already holds a run and ``resume`` is off, or the config
             differs from the one being resumed.
     """
-    if DistributedContext.from_env().is_main:
-        _check_run_dir(run_dir, config, resume=resume)
+    # Every rank checks before joining the process group; rank 0 writes only after all have joined.
+    _check_run_dir(run_dir, config, resume=resume)
     experiment = build_experiment(config, registry)
     train_data = load_split(experiment, "train")
     dev_data = load_split(experiment, "dev")
@@ -131,27 +132,36 @@ def train(
 
 
 def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
-    """Build everything, read one batch per task and compute its loss without training."""
+    """Build everything and push one batch of each configured file through the model, untrained.
+
+    Checks what a real run would trip over first: every component builds, every train and dev
+    file reads and featurizes, the validation metric exists, and the configured device and
+    precision run a forward pass and the loss.
+    """
     experiment = build_experiment(config, registry)
-    model = experiment.model()
+    settings = experiment.trainer
+    dev_tasks = [name for name, task in experiment.tasks.items() if task.settings.dev is not None]
+    check_validation_metric(experiment.tasks, dev_tasks, settings.validation_metric)
+    device = select_device(settings.device)
+    model = experiment.model().to(device)
     model.eval()
     report: dict[str, dict[str, Any]] = {}
     for name, task in experiment.tasks.items():
-        split = "train" if task.settings.train is not None else "dev"
-        if task.settings.train is None and task.settings.dev is None:
+        splits = [split for split in ("train", "dev") if getattr(task.settings, split) is not None]
+        if not splits:
             raise ConfigurationError("the task has neither a 'train' nor a 'dev' file", path=f"tasks.{name}")
-        data = load_split(experiment, split, limit=task.settings.batch_size)[name]
-        batch = make_batch(data, range(len(data)), experiment.encoder)
-        with torch.no_grad():
-            output = model(batch)
-            loss = task.settings.loss(output, batch) if batch.labels is not None else None
-        report[name] = {
-            "split": split,
-            "batch": list(batch.inputs["input_ids"].shape),
-            "logits": list(output.logits.shape),
-            "loss": None if loss is None else round(float(loss), 4),
-            "labels": task.labels,
-        }
+        report[name] = {"labels": task.labels}
+        for split in splits:
+            data = load_split(experiment, split, limit=task.settings.batch_size)[name]
+            batch = make_batch(data, range(len(data)), experiment.encoder).to(device)
+            with torch.no_grad(), autocast(device, settings.precision):
+                output = model(batch)
+                loss = task.settings.loss(output, batch) if batch.labels is not None else None
+            report[name][split] = {
+                "batch": list(batch.inputs["input_ids"].shape),
+                "logits": list(output.logits.shape),
+                "loss": None if loss is None else round(float(loss), 4),
+            }
     parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return DryRunReport(tasks=report, parameters=parameters)
 

@@ -8,14 +8,16 @@ import json
 import click
 
 from mtdnn.cli import AppContext
+from mtdnn.commands.common import plugin_option
 from mtdnn.hooks.manager import MtdnnPluginManager, plugin_report
 
 __all__ = ["plugins_command", "registry_group"]
 
 
 @click.command("plugins")
+@plugin_option
 @click.pass_obj
-def plugins_command(app: AppContext) -> None:
+def plugins_command(app: AppContext, plugins: tuple[str, ...]) -> None:
     """Print the loaded plugins (name, source, version, hooks) and failed ones as JSON."""
     report = (
         plugin_report(app.pm) if isinstance(app.pm, MtdnnPluginManager) else {"plugins": [], "failures": []}
@@ -31,8 +33,9 @@ def registry_group() -> None:
 @registry_group.command("list")
 @click.option("--kind", help="Only this kind (encoder, head, loss, metric, reader, sampler, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@plugin_option
 @click.pass_obj
-def registry_list(app: AppContext, kind: str | None, as_json: bool) -> None:
+def registry_list(app: AppContext, kind: str | None, as_json: bool, plugins: tuple[str, ...]) -> None:
     """List every registered name with its class and the first line of its docstring."""
     registry = app.registry
     kinds = registry.kinds()

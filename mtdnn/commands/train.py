@@ -11,6 +11,7 @@ from mtdnn.api.train import dry_run, load_config, train
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import format_table, parse_tlas, plugin_option, tla_options
 from mtdnn.hooks.manager import MtdnnPluginManager, plugin_report
+from mtdnn.training.distributed import DistributedContext
 
 __all__ = ["train_command"]
 
@@ -59,9 +60,12 @@ def train_command(
         return
     report = plugin_report(app.pm) if isinstance(app.pm, MtdnnPluginManager) else {}
     result = train(evaluated, run_dir, app.registry, plugins=report, resume=resume)
+    if not DistributedContext.from_env().is_main:
+        return  # under torchrun, rank 0 reports
     state = result.state
-    if state.last_metrics:
-        click.echo(format_table(state.last_metrics))
     best = "n/a" if state.best_score is None else f"{state.best_score:.4f}"
     epoch = "n/a" if state.best_epoch is None else str(state.best_epoch + 1)
+    if state.best_metrics:
+        click.echo(f"dev metrics of the best epoch ({epoch}):")
+        click.echo(format_table(state.best_metrics))
     click.echo(f"best validation score {best} at epoch {epoch}; model saved in {run_dir / 'model'}")

@@ -69,17 +69,22 @@ class HuggingFaceEncoder(Encoder):
         return int(self.model.config.hidden_size)
 
     def featurize(self, examples: Sequence[Example], *, max_length: int) -> list[Features]:
-        """Tokenize with the model's tokenizer; pairs are truncated longest-first."""
-        if not examples:
-            return []
-        first = [example.text_a for example in examples]
-        paired = [example.text_b is not None for example in examples]
-        if any(paired) and not all(paired):
-            raise ValueError("a batch of examples mixes single sentences and pairs")
-        second = [example.text_b or "" for example in examples] if all(paired) else None
-        encoded = self.tokenizer(first, second, truncation=True, max_length=max_length)
-        keys = [name for name in self.input_names if name in encoded]
-        return [{key: list(encoded[key][i]) for key in keys} for i in range(len(examples))]
+        """Tokenize with the model's tokenizer; pairs are truncated longest-first.
+
+        Single texts and pairs may be mixed; each group is tokenized in one call.
+        """
+        features: list[Features] = [{} for _ in examples]
+        for paired in (False, True):
+            group = [i for i, example in enumerate(examples) if (example.text_b is not None) == paired]
+            if not group:
+                continue
+            first = [examples[i].text_a for i in group]
+            second = [examples[i].text_b or "" for i in group] if paired else None
+            encoded = self.tokenizer(first, second, truncation=True, max_length=max_length)
+            keys = [name for name in self.input_names if name in encoded]
+            for row, index in enumerate(group):
+                features[index] = {key: list(encoded[key][row]) for key in keys}
+        return features
 
     def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
         """Pad to the longest sequence with the tokenizer's pad id on its padding side."""

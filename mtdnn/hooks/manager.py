@@ -33,6 +33,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "mtdnn.metrics",
     "mtdnn.training",
     "mtdnn.commands",
+    "mtdnn.jsonnet",
 )
 
 

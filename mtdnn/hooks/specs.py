@@ -58,7 +58,8 @@ def mtdnn_jsonnet_paths() -> list[str | Path]:
     """Directories to add to the jsonnet import path (for shipped ``.libsonnet`` files).
 
     Called every time a config is evaluated. Not ``firstresult``: the lists of all plugins are
-    concatenated, after the built-in ``configs/lib``.
+    concatenated and searched after the checkout's ``configs/lib``. The built-in library
+    (``glue.libsonnet``) is contributed through this hook too.
 
     Returns:
         Existing directories; a missing one is reported as a plugin error.

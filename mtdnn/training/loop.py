@@ -102,24 +102,26 @@ class Trainer:
         state = TrainerState(total_steps=steps_per_epoch * settings.epochs)
         if resume:
             state = self._resume()
-        control = TrainerControl()
+        control = TrainerControl(should_stop=state.stopped)
         for callback in self.callbacks:
             callback.on_train_begin(state, control)
         while state.epoch < settings.epochs and not control.should_stop:
-            self._train_epoch(state, control)
-            if control.should_stop and state.batches_done < plan_length:
+            if not self._train_epoch(state, control):  # stopped inside the epoch
+                state.stopped = True
+                self._checkpoint(state)
                 break
-            metrics = self._evaluate(state)
+            self._evaluate(state, control)
             for callback in self.callbacks:
-                callback.on_evaluate(state, control, metrics)
                 callback.on_epoch_end(state, control)
             state.epoch, state.batches_done = state.epoch + 1, 0
+            state.stopped = control.should_stop
             self._checkpoint(state)
         for callback in self.callbacks:
             callback.on_train_end(state, control)
         return state
 
-    def _train_epoch(self, state: TrainerState, control: TrainerControl) -> None:
+    def _train_epoch(self, state: TrainerState, control: TrainerControl) -> bool:
+        """Train the rest of the current epoch; return whether it ran to its end."""
         seed, tasks = self.experiment.seed, self.experiment.tasks
         plan = self.experiment.sampler.plan(self.batch_counts, epoch=state.epoch, seed=seed)
         batches = {}
@@ -161,12 +163,17 @@ class Trainer:
                 for callback in self.callbacks:
                     callback.on_step_end(state, control)
                 every = self.settings.checkpoint_every
+                if control.should_evaluate:
+                    control.should_evaluate = False
+                    self._evaluate(state, control)
                 if control.should_save or (every and state.global_step % every == 0):
                     control.should_save = False
                     self._checkpoint(state)
-                if control.should_stop:
-                    break
+                if control.should_stop and position < len(plan) - 1:
+                    progress.close()
+                    return False
         progress.close()
+        return True
 
     def _optimizer_step(self) -> None:
         if self.settings.grad_clip is not None:
@@ -177,7 +184,7 @@ class Trainer:
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
 
-    def _evaluate(self, state: TrainerState) -> dict[str, dict[str, float]]:
+    def _evaluate(self, state: TrainerState, control: TrainerControl) -> None:
         started = time.perf_counter()
         metrics = {
             name: evaluate_task(
@@ -193,11 +200,13 @@ class Trainer:
         improved = score is None or state.best_score is None or score > state.best_score
         if improved:
             state.best_score, state.best_epoch, state.evaluations_since_best = score, state.epoch, 0
+            state.best_metrics = metrics
             if self.dist.is_main:
                 save_model(self.model, self.run_dir)
         else:
             state.evaluations_since_best += 1
         state.last_metrics = metrics
+        state.evaluations += 1
         record: dict[str, Any] = {
             "epoch": state.epoch + 1,
             "step": state.global_step,
@@ -212,7 +221,8 @@ class Trainer:
         logger.info(
             "epoch %d: %s (score %s%s)", state.epoch + 1, metrics, score, ", best" if improved else ""
         )
-        return metrics
+        for callback in self.callbacks:
+            callback.on_evaluate(state, control, metrics)
 
     def _checkpoint(self, state: TrainerState) -> None:
         if not self.dist.is_main:
@@ -240,8 +250,6 @@ class Trainer:
         restore_rng(checkpoint.rng)
         state = TrainerState.from_json(checkpoint.trainer["state"])
         if self.dist.is_main:
-            truncate_records(
-                self.run_dir / METRICS_FILE, through_step=state.global_step, epochs_done=state.epoch
-            )
+            truncate_records(self.run_dir / METRICS_FILE, keep=state.evaluations)
         logger.info("resumed from %s (epoch %d, step %d)", path, state.epoch + 1, state.global_step)
         return state

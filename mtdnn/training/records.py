@@ -22,9 +22,9 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def truncate_records(path: Path, *, through_step: int, epochs_done: int) -> None:
-    """Drop records written after the checkpoint a run resumes from (they will be redone)."""
+def truncate_records(path: Path, *, keep: int) -> None:
+    """Keep the first ``keep`` records: those written after the checkpoint a run resumes from go."""
     if not path.is_file():
         return
-    kept = [r for r in read_records(path) if r["epoch"] <= epochs_done and r["step"] <= through_step]
+    kept = read_records(path)[:keep]
     path.write_text("".join(json.dumps(record) + "\n" for record in kept))

@@ -21,6 +21,9 @@ class TrainerState:
         best_epoch: Epoch that reached it.
         evaluations_since_best: Evaluations since the best score last improved.
         last_metrics: The most recent validation metrics (``task -> name -> value``).
+        best_metrics: The validation metrics of the best evaluation.
+        evaluations: Evaluations done so far (lines in ``metrics.jsonl``).
+        stopped: A callback stopped training (a resumed run then ends at once).
     """
 
     epoch: int = 0
@@ -31,6 +34,9 @@ class TrainerState:
     best_epoch: int | None = None
     evaluations_since_best: int = 0
     last_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    best_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    evaluations: int = 0
+    stopped: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy."""

@@ -43,7 +43,9 @@ def test_every_shipped_config_passes_a_dry_run(
     report = json.loads(output[: output.rindex("}") + 1])
     assert report["parameters"] > 0
     for task in report["tasks"].values():
-        assert task["loss"] is not None and task["loss"] > 0
+        for split in ("train", "dev"):
+            assert task[split]["loss"] > 0
+            assert task[split]["logits"][1] == len(task["labels"])
     assert not (repo_root / "runs" / "unused").exists()
 
 
@@ -157,3 +159,30 @@ def test_config_errors_are_reported_without_a_traceback(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert f"{broken}:3:" in result.output
+
+
+def test_dry_run_catches_what_training_would_trip_over(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path
+) -> None:
+    from tests.conftest import quickstart_config
+
+    runner = CliRunner()
+    cases = {
+        "trainer.validation_metric": {"validation_metric": "rte.f1"},
+        "fp16 autocast needs a GPU": {"precision": "fp16", "device": "cpu"},
+    }
+    for expected, trainer in cases.items():
+        config = quickstart_config(repo_root, tiny_bert, **trainer)
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        result = runner.invoke(
+            make_cli(get_plugin_manager(autoload=False)), ["train", str(path), "-s", "x", "--dry-run"]
+        )
+        assert result.exit_code == 1 and expected in result.output, result.output
+    config = quickstart_config(repo_root, tiny_bert)
+    config["tasks"]["rte"]["dev"] = str(tmp_path / "missing.tsv")
+    path.write_text(json.dumps(config))
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)), ["train", str(path), "-s", "x", "--dry-run"]
+    )
+    assert result.exit_code == 1 and "missing.tsv: no such file" in result.output

@@ -29,8 +29,15 @@ def test_long_pairs_are_truncated_to_max_length(tiny_bert: Path) -> None:
     long = " ".join(["word"] * 100)
     [feature] = encoder.featurize([Example("1", long, long)], max_length=20)
     assert len(feature["input_ids"]) == 20
-    with pytest.raises(ValueError, match="mixes"):
-        encoder.featurize([Example("1", "a", "b"), Example("2", "c")], max_length=8)
+
+
+def test_single_texts_and_pairs_may_be_mixed(tiny_bert: Path) -> None:
+    encoder = HuggingFaceEncoder(str(tiny_bert))
+    examples = [Example("1", "a cat", "a dog"), Example("2", "hello"), Example("3", "x", "y")]
+    mixed = encoder.featurize(examples, max_length=16)
+    alone = [encoder.featurize([example], max_length=16)[0] for example in examples]
+    assert mixed == alone
+    assert mixed[1]["token_type_ids"] == [0, 0, 0]
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean", "pooler"])

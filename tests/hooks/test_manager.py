@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import mtdnn.jsonnet
 from mtdnn.api.train import load_config
 from mtdnn.config import build
 from mtdnn.errors import ConfigurationError, PluginError
@@ -289,11 +290,13 @@ def test_plugin_overriding_a_builtin_component_with_replace_true_wins_and_is_log
 
 
 def test_jsonnet_paths_returns_the_plugin_directory(plugin_site: Path) -> None:
+    builtin = Path(mtdnn.jsonnet.__file__).resolve().parent
     paths = jsonnet_paths(get_plugin_manager())
 
-    assert paths == [plugin_site.resolve() / "mtdnn_testplugin_jsonnet"]
-    assert (paths[0] / "testplugin.libsonnet").is_file()
-    assert jsonnet_paths(get_plugin_manager(autoload=False)) == []
+    assert sorted(paths) == sorted([plugin_site.resolve() / "mtdnn_testplugin_jsonnet", builtin])
+    assert (plugin_site.resolve() / "mtdnn_testplugin_jsonnet" / "testplugin.libsonnet").is_file()
+    assert jsonnet_paths(get_plugin_manager(autoload=False)) == [builtin]
+    assert (builtin / "glue.libsonnet").is_file()
 
 
 def test_config_importing_the_plugin_libsonnet_evaluates_through_load_config(

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from mtdnn.api import evaluate_run, train
-from mtdnn.config import evaluate_config
 from mtdnn.registry import Registry
+from tests.conftest import shipped_config
 
 
 @pytest.mark.slow
 def test_minilm_learns_sst2_from_2000_sentences(
     tmp_path: Path, repo_root: Path, shared_data: Path, minilm_dir: Path, registry: Registry
 ) -> None:
-    config = evaluate_config(
+    config = shipped_config(
         repo_root / "configs" / "glue" / "single_task.jsonnet",
         tla_str={"task": "sst2", "glue_dir": str(shared_data / "glue")},
         tla_code={"train_limit": "2000", "epochs": "2"},

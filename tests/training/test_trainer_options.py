@@ -11,8 +11,11 @@ import torch
 from mtdnn.api import train
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
+from mtdnn.training.callbacks import Callback
 from mtdnn.training.device import autocast, select_device
 from mtdnn.training.distributed import DistributedContext
+from mtdnn.training.records import read_records
+from mtdnn.training.state import TrainerControl, TrainerState
 from tests.conftest import quickstart_config
 
 
@@ -85,3 +88,42 @@ def test_validation_metric_must_name_a_computed_metric(
     with pytest.raises(ConfigurationError, match=r"validation metric 'rte\.f1' was not computed") as info:
         train(config, tmp_path / "run", registry)
     assert "mrpc.f1" in str(info.value)
+
+
+class EvaluateEvery(Callback):
+    """Asks for an evaluation every ``steps`` optimizer steps."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def on_step_end(self, state: TrainerState, control: TrainerControl) -> None:
+        if state.global_step % self.steps == 0:
+            control.should_evaluate = True
+
+
+def test_a_callback_can_request_evaluations_inside_an_epoch(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert, epochs=1)
+    result = train(config, tmp_path / "run", registry, callbacks=[EvaluateEvery(20)])
+    steps = [record["step"] for record in read_records(tmp_path / "run" / "metrics.jsonl")]
+    assert steps == [20, 40, 45]
+    assert result.state.evaluations == 3
+
+
+def test_resuming_an_early_stopped_run_does_not_train_further(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(
+        repo_root,
+        tiny_bert,
+        epochs=6,
+        callbacks=[{"type": "early_stopping", "patience": 1}],
+        optimizer={"type": "adamw", "lr": 1e-12},
+    )
+    config["tasks"] = {"rte": config["tasks"]["rte"]}
+    first = train(config, tmp_path / "run", registry)
+    assert first.state.stopped and first.state.epoch == 2
+    again = train(config, tmp_path / "run", registry, resume=True)
+    assert again.state.epoch == 2 and again.state.global_step == first.state.global_step
+    assert len(read_records(tmp_path / "run" / "metrics.jsonl")) == 2
