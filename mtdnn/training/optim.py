@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -44,7 +45,22 @@ class Optimizer:
         raise NotImplementedError
 
 
-class AdamW(Optimizer):
+class _AdamFamily(Optimizer):
+    """Shared body of the Adam-style optimizers; each subclass's signature holds its defaults."""
+
+    torch_class: ClassVar[Callable[..., torch.optim.Optimizer]]
+
+    def _store(self, lr: float, weight_decay: float, betas: tuple[float, float], eps: float) -> None:
+        _check_lr(lr)
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+
+    def create(self, model: nn.Module) -> torch.optim.Optimizer:
+        """The torch optimizer over a decayed and a non-decayed parameter group."""
+        groups = parameter_groups(model, self.weight_decay)
+        return self.torch_class(groups, lr=self.lr, betas=self.betas, eps=self.eps)
+
+
+class AdamW(_AdamFamily):
     """Adam with decoupled weight decay (no decay on biases and normalisation weights).
 
     Args:
@@ -54,6 +70,8 @@ class AdamW(Optimizer):
         eps: Adam's epsilon.
     """
 
+    torch_class = torch.optim.AdamW
+
     def __init__(
         self,
         *,
@@ -62,16 +80,10 @@ class AdamW(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
-        _check_lr(lr)
-        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
-
-    def create(self, model: nn.Module) -> torch.optim.Optimizer:
-        """A ``torch.optim.AdamW``."""
-        groups = parameter_groups(model, self.weight_decay)
-        return torch.optim.AdamW(groups, lr=self.lr, betas=self.betas, eps=self.eps)
+        self._store(lr, weight_decay, betas, eps)
 
 
-class Adamax(Optimizer):
+class Adamax(_AdamFamily):
     """Adamax (the infinity-norm variant of Adam), the optimizer of the MT-DNN paper.
 
     Args:
@@ -81,6 +93,8 @@ class Adamax(Optimizer):
         eps: Epsilon.
     """
 
+    torch_class = torch.optim.Adamax
+
     def __init__(
         self,
         *,
@@ -89,13 +103,7 @@ class Adamax(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
-        _check_lr(lr)
-        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
-
-    def create(self, model: nn.Module) -> torch.optim.Optimizer:
-        """A ``torch.optim.Adamax``."""
-        groups = parameter_groups(model, self.weight_decay)
-        return torch.optim.Adamax(groups, lr=self.lr, betas=self.betas, eps=self.eps)
+        self._store(lr, weight_decay, betas, eps)
 
 
 def _check_lr(lr: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -51,18 +52,23 @@ def test_gradient_accumulation_divides_the_optimizer_steps(
     assert result.state.total_steps == 12
 
 
-def test_early_stopping_ends_training_when_the_score_stalls(
-    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
-) -> None:
-    # A learning rate of ~0 keeps the score from ever improving after the first evaluation.
+def _stalling_config(repo_root: Path, tiny_bert: Path, *, patience: int) -> dict[str, Any]:
+    """RTE alone with early stopping, and a learning rate of ~0 so the score never improves."""
     config = quickstart_config(
         repo_root,
         tiny_bert,
         epochs=6,
-        callbacks=[{"type": "early_stopping", "patience": 2}],
+        callbacks=[{"type": "early_stopping", "patience": patience}],
         optimizer={"type": "adamw", "lr": 1e-12},
     )
     config["tasks"] = {"rte": config["tasks"]["rte"]}
+    return config
+
+
+def test_early_stopping_ends_training_when_the_score_stalls(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = _stalling_config(repo_root, tiny_bert, patience=2)
     result = train(config, tmp_path / "run", registry)
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 3  # the best at epoch 1, then two without improvement
@@ -114,14 +120,7 @@ def test_a_callback_can_request_evaluations_inside_an_epoch(
 def test_resuming_an_early_stopped_run_does_not_train_further(
     tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
 ) -> None:
-    config = quickstart_config(
-        repo_root,
-        tiny_bert,
-        epochs=6,
-        callbacks=[{"type": "early_stopping", "patience": 1}],
-        optimizer={"type": "adamw", "lr": 1e-12},
-    )
-    config["tasks"] = {"rte": config["tasks"]["rte"]}
+    config = _stalling_config(repo_root, tiny_bert, patience=1)
     first = train(config, tmp_path / "run", registry)
     assert first.state.stopped and first.state.epoch == 2
     again = train(config, tmp_path / "run", registry, resume=True)
