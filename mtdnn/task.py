@@ -65,7 +65,7 @@ class TaskSettings:
             raise ConfigurationError(f"train_limit must be at least 1, got {train_limit}")
         if not metrics:
             raise ConfigurationError(
-                "a task needs at least one metric", path="metrics", hint="e.g. [{type: 'accuracy'}]"
+                "a task needs at least one metric", hint="e.g. metrics: [{type: 'accuracy'}]"
             )
         self.reader = reader
         self.head = head

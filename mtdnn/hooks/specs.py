@@ -24,10 +24,11 @@ def mtdnn_register(registry: Registry) -> None:
 
     Called once per :func:`mtdnn.hooks.build_registry` call, after the core kinds (encoder,
     head, loss, sampler, reader, metric, optimizer, scheduler, callback, pretrained) exist.
-    Built-in components register through this very hook, before any plugin's implementation
-    runs, so a plugin can override a built-in name explicitly with ``replace=True``. A plugin
-    that adds a kind of its own should mark its implementation ``tryfirst=True`` so the kind
-    exists before other plugins use it.
+    Built-in components register through this very hook, before the implementations of plugins
+    (except those marked ``tryfirst=True``), so a plugin can override a built-in name explicitly
+    with ``replace=True``. A plugin that adds a kind of its own should mark that implementation
+    ``tryfirst=True`` so the kind exists before other plugins use it, and keep any replacement
+    of a built-in in an implementation without ``tryfirst``.
 
     Args:
         registry: The registry to add to, with ``registry.add(Kind, "name", Class)``. A name
@@ -58,8 +59,9 @@ def mtdnn_jsonnet_paths() -> list[str | Path]:
     """Directories to add to the jsonnet import path (for shipped ``.libsonnet`` files).
 
     Called every time a config is evaluated. Not ``firstresult``: the lists of all plugins are
-    concatenated and searched after the checkout's ``configs/lib``. The built-in library
-    (``glue.libsonnet``) is contributed through this hook too.
+    concatenated and put on the import path after the checkout's ``configs/lib`` (jsonnet gives
+    later directories priority, so a plugin's file shadows a ``configs/lib`` file of the same
+    name). The built-in library (``glue.libsonnet``) is contributed through this hook too.
 
     Returns:
         Existing directories; a missing one is reported as a plugin error.
