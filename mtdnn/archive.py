@@ -9,7 +9,7 @@ from typing import Any
 
 from safetensors.torch import load_file, save_file
 
-from mtdnn.encoders.base import Encoder
+from mtdnn.encoders.base import ENCODER_WEIGHTS, Encoder
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment, build_experiment
 from mtdnn.model import MultiTaskModel
@@ -77,13 +77,12 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
     model_dir = run_dir / MODEL
     if not (model_dir / HEADS).is_file():
         raise ConfigurationError(f"{str(run_dir)!r} has no trained model yet (no {MODEL}/{HEADS})")
-    encoder_type = config["encoder"]["type"] if isinstance(config["encoder"], dict) else config["encoder"]
-    encoder_cls: type[Encoder] = registry.resolve(Encoder, encoder_type, path="encoder.type")
-    params = {"type": encoder_type, **({k: v for k, v in config["encoder"].items() if k != "type"})}
+    params = config["encoder"] if isinstance(config["encoder"], dict) else {"type": config["encoder"]}
+    encoder_cls: type[Encoder] = registry.resolve(Encoder, params["type"], path="encoder.type")
     archived = {**config, "encoder": encoder_cls.archive_params(params, model_dir / ENCODER)}
     experiment = build_experiment(archived, registry)
     model = experiment.model()
-    weights = model_dir / ENCODER / "encoder.safetensors"
+    weights = model_dir / ENCODER / ENCODER_WEIGHTS
     if weights.is_file():
         model.encoder.load_state_dict(load_file(str(weights)))
     model.heads.load_state_dict(load_file(str(model_dir / HEADS)))

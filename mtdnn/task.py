@@ -80,6 +80,13 @@ class TaskSettings:
         self.loss_weight = loss_weight
         self.train_limit = train_limit
 
+    def file(self, split: str) -> str | None:
+        """The configured file of ``split`` (``train``, ``dev`` or ``test``), if any."""
+        if split not in ("train", "dev", "test"):
+            raise ValueError(f"unknown split {split!r}; splits: train, dev, test")
+        value: str | None = getattr(self, split)
+        return value
+
 
 class Task:
     """A named task with its settings, label vocabulary and head."""
@@ -100,9 +107,7 @@ class Task:
         Raises:
             ConfigurationError: The config gives no file for that split.
         """
-        value = {"train": self.settings.train, "dev": self.settings.dev, "test": self.settings.test}.get(
-            split
-        )
+        value = self.settings.file(split)
         if value is None:
             raise ConfigurationError(f"no {split!r} file is configured", path=f"tasks.{self.name}.{split}")
         return Path(value)

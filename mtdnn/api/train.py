@@ -76,9 +76,7 @@ def load_split(experiment: Experiment, split: str, *, limit: int | None = None) 
     """Read and featurize ``split`` (train/dev/test) of every task that configures it."""
     data = {}
     for name, task in experiment.tasks.items():
-        configured = {"train": task.settings.train, "dev": task.settings.dev, "test": task.settings.test}[
-            split
-        ]
+        configured = task.settings.file(split)
         if configured is None:
             continue
         cap = task.settings.train_limit if split == "train" else None
@@ -147,7 +145,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     model.eval()
     report: dict[str, dict[str, Any]] = {}
     for name, task in experiment.tasks.items():
-        splits = [split for split in ("train", "dev") if getattr(task.settings, split) is not None]
+        splits = [split for split in ("train", "dev") if task.settings.file(split) is not None]
         if not splits:
             raise ConfigurationError("the task has neither a 'train' nor a 'dev' file", path=f"tasks.{name}")
         report[name] = {"labels": task.labels}

@@ -56,7 +56,9 @@ def train_command(
     if check_only:
         checked = dry_run(evaluated, app.registry)
         click.echo(json.dumps({"parameters": checked.parameters, "tasks": checked.tasks}, indent=2))
-        click.echo("dry run passed: every task built and one batch ran through the model")
+        click.echo(
+            "dry run passed: everything built and one batch of each train and dev file ran through the model"
+        )
         return
     report = plugin_report(app.pm) if isinstance(app.pm, MtdnnPluginManager) else {}
     result = train(evaluated, run_dir, app.registry, plugins=report, resume=resume)

@@ -11,9 +11,11 @@ from torch import nn
 
 from mtdnn.types import EncoderOutput, Example
 
-__all__ = ["Encoder", "Features"]
+__all__ = ["ENCODER_WEIGHTS", "Encoder", "Features"]
 
 Features = dict[str, list[int]]
+
+ENCODER_WEIGHTS = "encoder.safetensors"
 
 
 class Encoder(nn.Module):
@@ -46,9 +48,7 @@ class Encoder(nn.Module):
         from safetensors.torch import save_file
 
         directory.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: v.contiguous() for k, v in self.state_dict().items()}, str(directory / "encoder.safetensors")
-        )
+        save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(directory / ENCODER_WEIGHTS))
 
     @classmethod
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:

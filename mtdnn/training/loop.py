@@ -138,7 +138,7 @@ class Trainer:
             disable=not (self.settings.progress_bar and self.dist.is_main),
             dynamic_ncols=True,
         )
-        recent: list[float] = []
+        running: torch.Tensor | None = None  # an average kept on the device: no sync per batch
         accumulated = 0
         for position in range(state.batches_done, len(plan)):
             name = plan[position]
@@ -153,9 +153,10 @@ class Trainer:
             self.scaler.scale(loss / self.settings.accumulation_steps).backward()  # type: ignore[no-untyped-call]
             accumulated += 1
             state.batches_done = position + 1
-            recent = [*recent[-49:], float(loss.detach())]
+            running = loss.detach() if running is None else 0.95 * running + 0.05 * loss.detach()
             progress.update(1)
-            progress.set_postfix(loss=f"{sum(recent) / len(recent):.4f}", task=name, refresh=False)
+            if position % 10 == 0 or position == len(plan) - 1:
+                progress.set_postfix(loss=f"{running.item():.4f}", task=name, refresh=False)
             if accumulated == self.settings.accumulation_steps or position == len(plan) - 1:
                 self._optimizer_step()
                 accumulated = 0
