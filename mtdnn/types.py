@@ -18,14 +18,17 @@ class Example:
             and soft targets).
         text_a: The first (or only) text.
         text_b: The second text of a pair, or ``None`` for single-sentence tasks.
-        label: The gold label as text (classification), a float (regression) or ``None``
-            (unlabelled test data).
+        label: The gold label as text (classification), a float (regression), a list of texts
+            (multi-label classification) or ``None`` (unlabelled test data).
+        group: Groups examples that must be scored together, e.g. the candidate answers of one
+            question in a ranking task (``None`` when the task has no groups).
     """
 
     id: str
     text_a: str
     text_b: str | None = None
-    label: str | float | None = None
+    label: str | float | list[str] | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
