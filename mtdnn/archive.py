@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.training.checkpoint import atomic_directory
 
-__all__ = ["load_run", "read_config", "save_model", "write_run_files"]
+__all__ = ["InitReport", "initialize_from_run", "load_run", "read_config", "save_model", "write_run_files"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +89,51 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
     model.heads.load_state_dict(load_file(str(model_dir / HEADS)))
     model.eval()
     return experiment, model
+
+
+@dataclass(frozen=True)
+class InitReport:
+    """What :func:`initialize_from_run` took over from the source run.
+
+    Args:
+        source: The source run directory.
+        heads: Tasks whose head weights were copied.
+        skipped: Tasks of this model whose head was not copied, with the reason.
+    """
+
+    source: Path
+    heads: list[str]
+    skipped: dict[str, str]
+
+
+def initialize_from_run(model: MultiTaskModel, source: Path) -> InitReport:
+    """Start ``model`` from another run: its encoder, and the heads of tasks with the same name.
+
+    This is MT-DNN's multi-stage training: refine an encoder with multi-task learning, then
+    fine-tune it (and, where the task names match, its heads) on single tasks. A head is copied
+    only when every weight has the same shape (same label count).
+
+    Raises:
+        ConfigurationError: ``source`` has no saved model, or its encoder does not fit.
+    """
+    model_dir = source / MODEL
+    if not (model_dir / HEADS).is_file():
+        raise ConfigurationError(
+            f"{str(source)!r} has no trained model (no {MODEL}/{HEADS})", path="init_from"
+        )
+    model.encoder.load_pretrained(model_dir / ENCODER)
+    saved = load_file(str(model_dir / HEADS))
+    copied, skipped = [], {}
+    for task, head in model.heads.items():
+        prefix = f"{task}."
+        weights = {key[len(prefix) :]: value for key, value in saved.items() if key.startswith(prefix)}
+        own = head.state_dict()
+        if not weights:
+            skipped[task] = "the source run has no such task"
+        elif weights.keys() != own.keys() or any(weights[k].shape != own[k].shape for k in own):
+            skipped[task] = "the head's shape differs (another label count or head type)"
+        else:
+            head.load_state_dict(weights)
+            copied.append(task)
+    logger.info("initialised from %s: encoder, heads %s; skipped %s", source, copied, skipped)
+    return InitReport(source=source, heads=copied, skipped=skipped)

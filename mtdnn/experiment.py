@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,6 +26,7 @@ TOP_LEVEL_KEYS = {
     "sampler": "which task each mini-batch comes from (default shuffle_all)",
     "trainer": "epochs, optimizer, scheduler, validation_metric, ...",
     "seed": "random seed (default 13)",
+    "init_from": "a run directory whose encoder (and same-named heads) this run starts from",
 }
 
 
@@ -39,12 +41,14 @@ class Experiment:
         sampler: TaskSampler,
         trainer: TrainerSettings,
         seed: int,
+        init_from: Path | None = None,
     ) -> None:
         self.encoder = encoder
         self.tasks = tasks
         self.sampler = sampler
         self.trainer = trainer
         self.seed = seed
+        self.init_from = init_from
 
     def model(self) -> MultiTaskModel:
         """The multi-task model over the experiment's encoder and heads."""
@@ -96,4 +100,16 @@ def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
         else build(registry, TaskSampler, sampler_config, path="sampler")
     )
     trainer = build(registry, TrainerSettings, config.get("trainer", {}), path="trainer")
-    return Experiment(encoder=encoder, tasks=tasks, sampler=sampler, trainer=trainer, seed=seed)
+    init_from = config.get("init_from")
+    if init_from is not None and not isinstance(init_from, str):
+        raise ConfigurationError(
+            f"init_from must be a run directory path, got {init_from!r}", path="init_from"
+        )
+    return Experiment(
+        encoder=encoder,
+        tasks=tasks,
+        sampler=sampler,
+        trainer=trainer,
+        seed=seed,
+        init_from=Path(init_from) if init_from is not None else None,
+    )

@@ -12,7 +12,7 @@ from typing import Any
 import pluggy
 import torch
 
-from mtdnn.archive import CONFIG, write_run_files
+from mtdnn.archive import CONFIG, initialize_from_run, write_run_files
 from mtdnn.config import evaluate_config
 from mtdnn.data import TaskData, load_task_data, make_batch
 from mtdnn.errors import ConfigurationError
@@ -121,7 +121,10 @@ def train(
     experiment = build_experiment(config, registry)
     train_data = load_split(experiment, "train")
     dev_data = load_split(experiment, "dev")
-    trainer = Trainer(experiment, experiment.model(), train_data, dev_data, run_dir, callbacks=callbacks)
+    model = experiment.model()
+    if experiment.init_from is not None and not resume:  # a resumed run's checkpoint has the weights
+        initialize_from_run(model, experiment.init_from)
+    trainer = Trainer(experiment, model, train_data, dev_data, run_dir, callbacks=callbacks)
     if trainer.dist.is_main and not resume:
         write_run_files(run_dir, config, plugins or {}, experiment)
     trainer.dist.barrier()
@@ -141,7 +144,10 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     dev_tasks = [name for name, task in experiment.tasks.items() if task.settings.dev is not None]
     check_validation_metric(experiment.tasks, dev_tasks, settings.validation_metric)
     device = select_device(settings.device)
-    model = experiment.model().to(device)
+    model = experiment.model()
+    if experiment.init_from is not None:
+        initialize_from_run(model, experiment.init_from)
+    model.to(device)
     model.eval()
     report: dict[str, dict[str, Any]] = {}
     for name, task in experiment.tasks.items():

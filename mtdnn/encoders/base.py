@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mtdnn.errors import ConfigurationError
 from mtdnn.types import EncoderOutput, Example
 
 __all__ = ["ENCODER_WEIGHTS", "Encoder", "Features"]
@@ -43,12 +44,37 @@ class Encoder(nn.Module):
         """Encode a padded batch."""
         raise NotImplementedError
 
+    def parameter_depths(self) -> dict[str, int]:
+        """Depth of each parameter counted from the top (0 = the top layer), for layer-wise decay.
+
+        The default puts every parameter at depth 0 (no decay).
+        """
+        return dict.fromkeys((name for name, _ in self.named_parameters()), 0)
+
     def save_pretrained(self, directory: Path) -> None:
         """Write the encoder (weights and tokenizer) to ``directory`` for deployment or reuse."""
         from safetensors.torch import save_file
 
         directory.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(directory / ENCODER_WEIGHTS))
+
+    def load_pretrained(self, directory: Path) -> None:
+        """Load weights that :meth:`save_pretrained` wrote into this (already built) encoder.
+
+        Raises:
+            ConfigurationError: The folder holds no weights of this encoder or they do not fit.
+        """
+        from safetensors.torch import load_file
+
+        path = directory / ENCODER_WEIGHTS
+        if not path.is_file():
+            raise ConfigurationError(f"no encoder weights in {str(directory)!r} (expected {ENCODER_WEIGHTS})")
+        try:
+            self.load_state_dict(load_file(str(path)))
+        except RuntimeError as exc:
+            raise ConfigurationError(
+                f"the encoder in {str(directory)!r} does not fit this one: {exc}"
+            ) from exc
 
     @classmethod
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,8 @@ __all__ = ["HuggingFaceEncoder"]
 logger = logging.getLogger(__name__)
 
 Pooling = Literal["cls", "mean", "pooler"]
+
+_LAYER = re.compile(r"\.layers?\.(\d+)\.")
 
 
 class HuggingFaceEncoder(Encoder):
@@ -116,11 +119,51 @@ class HuggingFaceEncoder(Encoder):
             pooled = hidden[:, first] if first == 0 else _first_real_token(hidden, mask)
         return EncoderOutput(hidden=hidden, mask=mask, pooled=pooled)
 
+    def parameter_depths(self) -> dict[str, int]:
+        """Transformer layer ``i`` of ``L`` is at depth ``L - 1 - i``; embeddings at ``L``; the rest at 0.
+
+        Layers are recognised by the ``layer.N.`` (BERT, RoBERTa, DistilBERT, ELECTRA, DeBERTa)
+        or ``layers.N.`` part of a parameter's name.
+        """
+        layers = int(
+            getattr(self.model.config, "num_hidden_layers", 0) or getattr(self.model.config, "n_layers", 0)
+        )
+        depths: dict[str, int] = {}
+        for name, _ in self.named_parameters():
+            match = _LAYER.search(name)
+            if match is not None:
+                depths[name] = max(0, layers - 1 - int(match.group(1)))
+            elif "embeddings" in name:
+                depths[name] = layers
+            else:
+                depths[name] = 0
+        return depths
+
     def save_pretrained(self, directory: Path) -> None:
         """Write the model and tokenizer in Hugging Face form (loadable by ``AutoModel``)."""
         directory.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(str(directory))
         self.tokenizer.save_pretrained(str(directory))
+
+    def load_pretrained(self, directory: Path) -> None:
+        """Load the weights of a Hugging Face folder (e.g. another run's ``model/encoder``).
+
+        Raises:
+            ConfigurationError: The folder is not a model folder, or its architecture differs.
+        """
+        from transformers import AutoModel
+
+        if not (directory / "config.json").is_file():
+            raise ConfigurationError(
+                f"{str(directory)!r} is not a Hugging Face model folder (no config.json)"
+            )
+        source = AutoModel.from_pretrained(str(directory), local_files_only=True)
+        try:
+            self.model.load_state_dict(source.state_dict())
+        except RuntimeError as exc:
+            raise ConfigurationError(
+                f"the encoder in {str(directory)!r} does not fit this one: {exc}"
+            ) from exc
 
     @classmethod
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:

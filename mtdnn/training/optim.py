@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
 
 __all__ = [
@@ -23,17 +24,46 @@ __all__ = [
 _NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "LayerNorm.bias", "norm.weight")
 
 
-def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Split trainable parameters into a decayed group and one without decay (biases, norms)."""
-    decay: list[nn.Parameter] = []
-    no_decay: list[nn.Parameter] = []
+def parameter_groups(
+    model: nn.Module,
+    *,
+    lr: float,
+    weight_decay: float,
+    layer_decay: float | None = None,
+    head_lr: float | None = None,
+) -> list[dict[str, Any]]:
+    """Group trainable parameters by learning rate and by whether weight decay applies.
+
+    Biases and normalisation weights get no decay. With ``layer_decay`` a parameter of the
+    encoder at depth ``d`` (0 = top layer, see :meth:`Encoder.parameter_depths`) trains at
+    ``lr * layer_decay ** d`` (BAM's layer-wise decay); parameters outside the encoder (the
+    heads) train at ``head_lr`` if given, else at ``lr``.
+
+    Args:
+        model: A :class:`~mtdnn.model.MultiTaskModel` (or any module; without an ``encoder``
+            attribute every parameter counts as a head parameter).
+        lr: The peak learning rate.
+        weight_decay: Weight decay for the decayed groups.
+        layer_decay: Multiplier per layer of depth (``None`` or 1: no decay).
+        head_lr: Learning rate of the heads (``None``: ``lr``).
+    """
+    depths: dict[str, int] = {}
+    encoder = getattr(model, "encoder", None)
+    if isinstance(encoder, Encoder):
+        depths = {f"encoder.{name}": depth for name, depth in encoder.parameter_depths().items()}
+    groups: dict[tuple[float, bool], list[nn.Parameter]] = {}
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
             continue
-        (no_decay if name.endswith(_NO_DECAY) or parameter.ndim < 2 else decay).append(parameter)
+        if name in depths:
+            rate = lr * (layer_decay ** depths[name] if layer_decay is not None else 1.0)
+        else:
+            rate = head_lr if head_lr is not None else lr
+        decayed = not (name.endswith(_NO_DECAY) or parameter.ndim < 2)
+        groups.setdefault((rate, decayed), []).append(parameter)
     return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+        {"params": params, "lr": rate, "weight_decay": weight_decay if decayed else 0.0}
+        for (rate, decayed), params in sorted(groups.items(), key=lambda item: (-item[0][0], not item[0][1]))
     ]
 
 
@@ -50,13 +80,32 @@ class _AdamFamily(Optimizer):
 
     torch_class: ClassVar[Callable[..., torch.optim.Optimizer]]
 
-    def _store(self, lr: float, weight_decay: float, betas: tuple[float, float], eps: float) -> None:
+    def _store(
+        self,
+        lr: float,
+        weight_decay: float,
+        betas: tuple[float, float],
+        eps: float,
+        layer_decay: float | None,
+        head_lr: float | None,
+    ) -> None:
         _check_lr(lr)
+        if head_lr is not None:
+            _check_lr(head_lr)
+        if layer_decay is not None and not 0.0 < layer_decay <= 1.0:
+            raise ConfigurationError(f"layer_decay must be in (0, 1], got {layer_decay}", hint="BAM uses 0.9")
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.layer_decay, self.head_lr = layer_decay, head_lr
 
     def create(self, model: nn.Module) -> torch.optim.Optimizer:
-        """The torch optimizer over a decayed and a non-decayed parameter group."""
-        groups = parameter_groups(model, self.weight_decay)
+        """The torch optimizer over parameter groups by learning rate and weight decay."""
+        groups = parameter_groups(
+            model,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            layer_decay=self.layer_decay,
+            head_lr=self.head_lr,
+        )
         return self.torch_class(groups, lr=self.lr, betas=self.betas, eps=self.eps)
 
 
@@ -68,6 +117,9 @@ class AdamW(_AdamFamily):
         weight_decay: Decoupled weight decay.
         betas: Adam's moment coefficients.
         eps: Adam's epsilon.
+        layer_decay: Layer-wise learning-rate decay: encoder layer at depth d (0 = top) trains
+            at ``lr * layer_decay ** d`` (BAM uses 0.9); ``None`` disables it.
+        head_lr: Learning rate of the task heads (``None``: ``lr``).
     """
 
     torch_class = torch.optim.AdamW
@@ -79,8 +131,10 @@ class AdamW(_AdamFamily):
         weight_decay: float = 0.01,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        layer_decay: float | None = None,
+        head_lr: float | None = None,
     ) -> None:
-        self._store(lr, weight_decay, betas, eps)
+        self._store(lr, weight_decay, betas, eps, layer_decay, head_lr)
 
 
 class Adamax(_AdamFamily):
@@ -91,6 +145,9 @@ class Adamax(_AdamFamily):
         weight_decay: L2 weight decay (not on biases and normalisation weights).
         betas: Moment coefficients.
         eps: Epsilon.
+        layer_decay: Layer-wise learning-rate decay: encoder layer at depth d (0 = top) trains
+            at ``lr * layer_decay ** d``; ``None`` disables it.
+        head_lr: Learning rate of the task heads (``None``: ``lr``).
     """
 
     torch_class = torch.optim.Adamax
@@ -102,8 +159,10 @@ class Adamax(_AdamFamily):
         weight_decay: float = 0.0,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        layer_decay: float | None = None,
+        head_lr: float | None = None,
     ) -> None:
-        self._store(lr, weight_decay, betas, eps)
+        self._store(lr, weight_decay, betas, eps, layer_decay, head_lr)
 
 
 def _check_lr(lr: float) -> None:
