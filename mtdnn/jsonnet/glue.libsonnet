@@ -16,7 +16,8 @@
   },
 
   // A classification task over the GLUE files in `dir`.
-  task(name, dir, batch_size=32, max_length=128, train_limit=null, dev='dev.tsv'):: {
+  // `test` names the test file inside `dir` (e.g. 'test.tsv'), for `mtdnn glue-submission`.
+  task(name, dir, batch_size=32, max_length=128, train_limit=null, dev='dev.tsv', test=null):: {
     reader: { type: 'glue', task: name },
     head: { type: 'classification' },
     loss: { type: 'cross_entropy' },
@@ -26,5 +27,6 @@
     batch_size: batch_size,
     max_length: max_length,
     [if train_limit != null then 'train_limit']: train_limit,
+    [if test != null then 'test']: dir + '/' + test,
   },
 }
