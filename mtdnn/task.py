@@ -34,6 +34,9 @@ class TaskSettings:
         max_length: Longest token sequence; longer inputs are truncated.
         loss_weight: Multiplies this task's loss.
         train_limit: Use only the first N training examples.
+        train_reader: Reads the training file instead of ``reader`` (dev and test files still use
+            ``reader``): e.g. a ``subsample`` or ``swap_pairs`` wrapper around the same reader, so
+            that evaluation stays on the full, unchanged dev set. Its labels must equal ``reader``'s.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class TaskSettings:
         max_length: int = 128,
         loss_weight: float = 1.0,
         train_limit: int | None = None,
+        train_reader: Reader | None = None,
     ) -> None:
         for key, value in (
             ("batch_size", batch_size),
@@ -79,6 +83,18 @@ class TaskSettings:
         self.max_length = max_length
         self.loss_weight = loss_weight
         self.train_limit = train_limit
+        self.train_reader = train_reader
+        if train_reader is not None and train_reader.labels != reader.labels:
+            raise ConfigurationError(
+                f"train_reader has labels {train_reader.labels}, reader has {reader.labels}",
+                hint="wrap the task's reader, e.g. {type: 'subsample', reader: ..., fraction: 0.1}",
+            )
+
+    def reader_for(self, split: str) -> Reader:
+        """The reader of ``split``: ``train_reader`` for the training file if set, else ``reader``."""
+        if split == "train" and self.train_reader is not None:
+            return self.train_reader
+        return self.reader
 
     def file(self, split: str) -> str | None:
         """The configured file of ``split`` (``train``, ``dev`` or ``test``), if any."""

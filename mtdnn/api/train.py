@@ -84,7 +84,7 @@ def load_split(experiment: Experiment, split: str, *, limit: int | None = None) 
             cap = limit if cap is None else min(cap, limit)
         data[name] = load_task_data(
             name,
-            task.settings.reader,
+            task.settings.reader_for(split),
             configured,
             experiment.encoder,
             max_length=task.settings.max_length,
