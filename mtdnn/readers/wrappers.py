@@ -117,8 +117,7 @@ class SwapPairsReader(Reader):
     This is BAM's augmentation for tasks whose relation is symmetric (MRPC, QQP, STS-B): the
     copy has ``text_a`` and ``text_b`` exchanged, the same label and group, and the id with
     ``:swapped`` appended (``train-7`` and ``train-7:swapped``). The wrapper doubles whatever
-    file it reads, so use it for the training file only: give evaluation files to a task whose
-    reader is not wrapped.
+    file it reads, so put it under a task's ``train_reader`` to augment the training file only.
 
     Args:
         reader: The reader of sentence pairs to augment (its labels are kept unchanged).
