@@ -17,7 +17,9 @@ class ShuffleAllSampler(TaskSampler):
     Tasks therefore appear in proportion to their number of batches.
     """
 
-    def plan(self, batch_counts: Mapping[str, int], *, epoch: int, seed: int) -> list[str]:
+    def plan(
+        self, batch_counts: Mapping[str, int], *, epoch: int, seed: int, total_epochs: int | None = None
+    ) -> list[str]:
         """Concatenate ``count`` copies of each task name and shuffle with a seeded generator."""
         names = [task for task in sorted(batch_counts) for _ in range(batch_counts[task])]
         generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)

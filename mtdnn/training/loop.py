@@ -15,10 +15,12 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from mtdnn.archive import save_model
-from mtdnn.data import TaskData, batch_indices, make_batch
+from mtdnn.data import TaskData, make_batch
+from mtdnn.data.streams import epoch_streams
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment
 from mtdnn.model import MultiTaskModel
+from mtdnn.samplers import plan_lengths
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import (
     Checkpoint,
@@ -95,11 +97,13 @@ class Trainer:
         if self.dist.enabled:  # one head runs per step, so the others' parameters get no gradient
             self.forward_model = DistributedDataParallel(model, find_unused_parameters=True)
         self.optimizer = settings.optimizer.create(model)
-        plan_length = len(self.experiment.sampler.plan(self.batch_counts, epoch=0, seed=self.experiment.seed))
-        steps_per_epoch = math.ceil(plan_length / settings.accumulation_steps)
-        self.scheduler = settings.scheduler.create(self.optimizer, steps_per_epoch * settings.epochs)
+        lengths = plan_lengths(
+            self.experiment.sampler, self.batch_counts, seed=self.experiment.seed, epochs=settings.epochs
+        )
+        total_steps = sum(math.ceil(length / settings.accumulation_steps) for length in lengths)
+        self.scheduler = settings.scheduler.create(self.optimizer, total_steps)
         self.scaler = make_grad_scaler(self.device, settings.precision)
-        state = TrainerState(total_steps=steps_per_epoch * settings.epochs)
+        state = TrainerState(total_steps=total_steps)
         if resume:
             state = self._resume()
         control = TrainerControl(should_stop=state.stopped)
@@ -123,12 +127,11 @@ class Trainer:
     def _train_epoch(self, state: TrainerState, control: TrainerControl) -> bool:
         """Train the rest of the current epoch; return whether it ran to its end."""
         seed, tasks = self.experiment.seed, self.experiment.tasks
-        plan = self.experiment.sampler.plan(self.batch_counts, epoch=state.epoch, seed=seed)
-        batches = {}
-        for number, (name, data) in enumerate(sorted(self.train_data.items())):
-            generator = torch.Generator().manual_seed(seed * 7919 + state.epoch * 104729 + number)
-            ordered = batch_indices(data.lengths, tasks[name].settings.batch_size, generator=generator)
-            batches[name] = self.dist.share(ordered)
+        plan = self.experiment.sampler.plan(
+            self.batch_counts, epoch=state.epoch, seed=seed, total_epochs=self.settings.epochs
+        )
+        sizes = {name: tasks[name].settings.batch_size for name in self.train_data}
+        batches = epoch_streams(self.train_data, sizes, seed=seed, epoch=state.epoch, share=self.dist.share)
         cursor = Counter(plan[: state.batches_done])
         self.model.train()
         progress = tqdm(
