@@ -143,6 +143,9 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     settings = experiment.trainer
     dev_tasks = [name for name, task in experiment.tasks.items() if task.settings.dev is not None]
     check_validation_metric(experiment.tasks, dev_tasks, settings.validation_metric)
+    training = {name: 1 for name, task in experiment.tasks.items() if task.settings.train is not None}
+    if training:  # a sampler checks its options against the tasks when it plans (e.g. main_aux's main)
+        experiment.sampler.plan(training, epoch=0, seed=experiment.seed, total_epochs=settings.epochs)
     device = select_device(settings.device)
     model = experiment.model()
     if experiment.init_from is not None:

@@ -186,3 +186,20 @@ def test_dry_run_catches_what_training_would_trip_over(
         make_cli(get_plugin_manager(autoload=False)), ["train", str(path), "-s", "x", "--dry-run"]
     )
     assert result.exit_code == 1 and "missing.tsv: no such file" in result.output
+
+
+def test_dry_run_checks_the_sampler_against_the_tasks(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path
+) -> None:
+    from tests.conftest import quickstart_config
+
+    config = quickstart_config(repo_root, tiny_bert)
+    config["sampler"] = {"type": "main_aux", "main": "rtee"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    runner = CliRunner()
+    result = runner.invoke(
+        make_cli(get_plugin_manager(autoload=False)), ["train", str(path), "-s", "x", "--dry-run"]
+    )
+    assert result.exit_code == 1
+    assert "sampler.main" in result.output and "'rte'" in result.output
