@@ -38,14 +38,18 @@ class TaskBatch:
     Args:
         task: Name of the task the batch belongs to.
         inputs: Encoder inputs (``input_ids``, ``attention_mask``, ...), each ``[B, T]``.
-        labels: Label ids ``[B]`` (or float targets), or ``None`` when unlabelled.
+        labels: Label ids ``[B]``, float targets ``[B]`` (regression) or multi-hot float
+            targets ``[B, C]`` (multi-label), or ``None`` when unlabelled.
         ids: Example ids, in batch order.
+        groups: Group index of each example ``[B]`` (equal values share a group, e.g. the
+            candidates of one query in a ranking task), or ``None`` when the task has no groups.
     """
 
     task: str
     inputs: dict[str, torch.Tensor]
     labels: torch.Tensor | None
     ids: tuple[str, ...] = field(default=())
+    groups: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -54,7 +58,8 @@ class TaskBatch:
         """Return the same batch with every tensor on ``device``."""
         inputs = {name: value.to(device, non_blocking=True) for name, value in self.inputs.items()}
         labels = None if self.labels is None else self.labels.to(device, non_blocking=True)
-        return replace(self, inputs=inputs, labels=labels)
+        groups = None if self.groups is None else self.groups.to(device, non_blocking=True)
+        return replace(self, inputs=inputs, labels=labels, groups=groups)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@
 local glue = import 'glue.libsonnet';
 
 local folders = {
-  cola: 'CoLA', sst2: 'SST-2', mrpc: 'MRPC', qqp: 'QQP', mnli: 'MNLI', qnli: 'QNLI', rte: 'RTE', wnli: 'WNLI',
+  cola: 'CoLA', sst2: 'SST-2', mrpc: 'MRPC', qqp: 'QQP', stsb: 'STS-B', mnli: 'MNLI', qnli: 'QNLI', rte: 'RTE', wnli: 'WNLI',
 };
 
 function(

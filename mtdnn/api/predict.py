@@ -21,7 +21,8 @@ __all__ = ["predict_file", "read_raw_examples"]
 def read_raw_examples(path: Path) -> Iterator[Example]:
     """Read raw inputs: JSONL objects or TSV lines of one text or a pair.
 
-    JSONL lines hold ``text`` (or ``text_a``), optionally ``text_b`` and ``id``. TSV lines hold
+    JSONL lines hold ``text`` (or ``text_a``), optionally ``text_b``, ``id`` and ``group`` (the
+    query of a ranking candidate: candidates of one group are ranked together). TSV lines hold
     ``text`` or ``text_a<TAB>text_b`` (no header). Ids default to the 1-based line number.
 
     Raises:
@@ -59,13 +60,22 @@ def _json_example(line: str, path: Path, number: int) -> Example:
     second = record.get("text_b")
     if second is not None and not isinstance(second, str):
         raise DataError("'text_b' must be a string", file=str(path), line=number)
-    return Example(id=str(record.get("id", number)), text_a=text, text_b=second)
+    group = record.get("group")
+    return Example(
+        id=str(record.get("id", number)),
+        text_a=text,
+        text_b=second,
+        group=None if group is None else str(group),
+    )
 
 
 def predict_file(
     run_dir: Path, registry: Registry, *, task: str, input_path: Path, output: TextIO, device: str = "auto"
 ) -> int:
-    """Write one JSON line per input with the predicted label and the label probabilities.
+    """Write one JSON line per input with its prediction.
+
+    Classification: ``label`` and per-label ``probabilities``; multi-label: ``labels`` (those
+    predicted) and ``probabilities``; real-valued tasks: ``prediction``, a float.
 
     Returns:
         The number of predictions written.
@@ -89,10 +99,15 @@ def predict_file(
     labels = spec.labels
     for index, example in enumerate(examples):
         record: dict[str, Any] = {"id": example.id}
+        prediction = result.predictions[index]
         if labels is None:
-            record["prediction"] = float(result.predictions[index])
+            record["prediction"] = float(prediction)
         else:
-            record["label"] = labels[int(result.predictions[index])]
+            if prediction.dim() == 1:  # multi-hot
+                hot = prediction.tolist()
+                record["labels"] = [name for name, on in zip(labels, hot, strict=True) if on]
+            else:
+                record["label"] = labels[int(prediction)]
             record["probabilities"] = {
                 label: round(float(p), 6)
                 for label, p in zip(labels, result.probabilities[index], strict=True)

@@ -14,7 +14,12 @@ __all__ = ["batch_indices", "make_batch"]
 
 
 def batch_indices(
-    lengths: Sequence[int], batch_size: int, *, generator: torch.Generator | None = None, pool: int = 50
+    lengths: Sequence[int],
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    pool: int = 50,
+    groups: Sequence[int] | None = None,
 ) -> list[list[int]]:
     """Group example indices into batches of similar length.
 
@@ -27,9 +32,15 @@ def batch_indices(
         batch_size: Examples per batch (the last batch may be smaller).
         generator: Source of randomness; ``None`` for a deterministic, sorted order.
         pool: Batches per sorting pool.
+        groups: Group id of each example (e.g. :attr:`TaskData.groups`). Each group then stays
+            whole in one batch: groups, not examples, are shuffled and sorted (by their longest
+            member) and packed into batches of at most ``batch_size`` examples; a group larger
+            than ``batch_size`` becomes a batch of its own.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if groups is not None:
+        return _group_batches(lengths, batch_size, groups, generator=generator, pool=pool)
     if generator is None:
         order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
         return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
@@ -43,12 +54,74 @@ def batch_indices(
     return [batches[i] for i in order]
 
 
+def _group_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    groups: Sequence[int],
+    *,
+    generator: torch.Generator | None,
+    pool: int,
+) -> list[list[int]]:
+    """Batches that keep every group whole (see :func:`batch_indices`)."""
+    if len(groups) != len(lengths):
+        raise ValueError(f"got {len(groups)} group ids for {len(lengths)} examples")
+    members: dict[int, list[int]] = {}
+    for index, group in enumerate(groups):
+        members.setdefault(group, []).append(index)
+    units = list(members.values())
+
+    def longest(unit: list[int]) -> int:
+        return max(lengths[i] for i in unit)
+
+    if generator is None:
+        return _pack(sorted(units, key=lambda unit: (longest(unit), unit[0])), batch_size)
+    shuffled = [units[i] for i in torch.randperm(len(units), generator=generator).tolist()]
+    batches: list[list[int]] = []
+    examples_per_pool = batch_size * pool
+    start = 0
+    while start < len(shuffled):
+        end, count = start, 0
+        while end < len(shuffled) and count < examples_per_pool:
+            count += len(shuffled[end])
+            end += 1
+        batches.extend(_pack(sorted(shuffled[start:end], key=longest), batch_size))
+        start = end
+    order = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in order]
+
+
+def _pack(units: Sequence[list[int]], batch_size: int) -> list[list[int]]:
+    """Fill batches with whole units in the given order, starting a new batch when one is full."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for unit in units:
+        if current and len(current) + len(unit) > batch_size:
+            batches.append(current)
+            current = []
+        current = current + unit
+    if current:
+        batches.append(current)
+    return batches
+
+
 def make_batch(data: TaskData, indices: Sequence[int], encoder: Encoder) -> TaskBatch:
-    """Collate the examples at ``indices`` into a padded :class:`TaskBatch`."""
+    """Collate the examples at ``indices`` into a padded :class:`TaskBatch`.
+
+    Labels become a ``long`` tensor of label ids, or a ``float32`` one for real values (``[B]``)
+    and multi-hot vectors (``[B, C]``). Grouped data gets ``groups``, the batch's group ids.
+    """
     inputs = encoder.collate([data.features[i] for i in indices])
     labels = None
     if data.targets is not None:
         values = [data.targets[i] for i in indices]
-        dtype = torch.float32 if any(isinstance(v, float) for v in values) else torch.long
-        labels = torch.tensor(values, dtype=dtype)
-    return TaskBatch(task=data.task, inputs=inputs, labels=labels, ids=tuple(data.examples[i].id for i in indices))
+        floats = any(isinstance(v, float | tuple) for v in values)
+        labels = torch.tensor(values, dtype=torch.float32 if floats else torch.long)
+    all_groups = data.groups
+    groups = None if all_groups is None else torch.tensor([all_groups[i] for i in indices], dtype=torch.long)
+    return TaskBatch(
+        task=data.task,
+        inputs=inputs,
+        labels=labels,
+        ids=tuple(data.examples[i].id for i in indices),
+        groups=groups,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -14,11 +15,14 @@ from mtdnn.errors import DataError
 from mtdnn.readers.base import Reader
 from mtdnn.types import Example
 
-__all__ = ["TaskData", "load_task_data", "label_ids"]
+__all__ = ["Target", "TaskData", "group_ids", "label_ids", "load_task_data"]
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 4096
+
+Target = int | float | tuple[float, ...]
+"""One example's target: a label id, a real value, or a multi-hot vector (multi-label tasks)."""
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,14 @@ class TaskData:
         task: The task's name.
         examples: The examples as read.
         features: The encoder's features, one per example.
-        targets: Label ids (classification) or float targets, or ``None`` when unlabelled.
+        targets: Label ids (classification), float targets (regression) or multi-hot vectors
+            (multi-label), or ``None`` when unlabelled.
     """
 
     task: str
     examples: tuple[Example, ...]
     features: tuple[Features, ...]
-    targets: tuple[int | float, ...] | None
+    targets: tuple[Target, ...] | None
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -45,9 +50,35 @@ class TaskData:
         """Token length of each example (for length-bucketed batching)."""
         return [len(feature["input_ids"]) for feature in self.features]
 
+    @cached_property
+    def groups(self) -> list[int] | None:
+        """Group id of each example (see :func:`group_ids`), or ``None`` without groups; computed once."""
+        return group_ids(self.examples)
 
-def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, source: str) -> tuple[int | float, ...] | None:
-    """Map gold labels to ids (or floats for real-valued tasks); ``None`` if none is labelled.
+
+def group_ids(examples: Sequence[Example]) -> list[int] | None:
+    """Give each example its group's integer id; ``None`` if no example has a group.
+
+    Ids are distinct per group and increase in order of first appearance; an example without
+    a group gets a group of its own.
+    """
+    if all(example.group is None for example in examples):
+        return None
+    index: dict[str, int] = {}
+    ids: list[int] = []
+    for example in examples:
+        if example.group is None:
+            ids.append(len(index) + len(ids))  # unique: larger than any id handed out so far
+            continue
+        ids.append(index.setdefault(example.group, len(index) + len(ids)))
+    return ids
+
+
+def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, source: str) -> tuple[Target, ...] | None:
+    """Map gold labels to ids, floats (real-valued tasks) or multi-hot vectors; ``None`` if none is labelled.
+
+    When any label is a list (a multi-label task), every label becomes a multi-hot float vector
+    over ``labels`` (a plain string counts as a one-element list).
 
     Raises:
         DataError: Some examples are labelled and others not, or a label is not in ``labels``.
@@ -61,12 +92,22 @@ def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, sour
     if labels is None:
         return tuple(float(example.label) for example in examples)  # type: ignore[arg-type]
     index = {label: i for i, label in enumerate(labels)}
-    targets: list[int | float] = []
-    for example in examples:
-        if str(example.label) not in index:
-            raise DataError(f"example {example.id!r} has label {example.label!r}; the task's labels are {list(labels)}", file=source)
-        targets.append(index[str(example.label)])
-    return tuple(targets)
+
+    def label_id(example: Example, label: object) -> int:
+        if str(label) not in index:
+            raise DataError(f"example {example.id!r} has label {label!r}; the task's labels are {list(labels)}", file=source)
+        return index[str(label)]
+
+    if any(isinstance(example.label, list) for example in examples):
+        vectors: list[Target] = []
+        for example in examples:
+            names = example.label if isinstance(example.label, list) else [example.label]
+            hot = [0.0] * len(labels)
+            for name in names:
+                hot[label_id(example, name)] = 1.0
+            vectors.append(tuple(hot))
+        return tuple(vectors)
+    return tuple(label_id(example, example.label) for example in examples)
 
 
 def load_task_data(

@@ -29,8 +29,9 @@ class BatchStream:
         batch_size: Examples per batch.
         seed: Seed of round 0 (derived by the trainer from the experiment's seed, the epoch and
             the task).
-        share: Picks this data-parallel rank's batches from a round (identity for one process);
-            every round must give the same number of batches.
+        share: Picks this data-parallel rank's batches from a round (identity for one process).
+        groups: Group id of each example: a group (the candidates of one query) is never split
+            across batches. Rounds may then differ in their number of batches.
     """
 
     def __init__(
@@ -40,32 +41,34 @@ class BatchStream:
         *,
         seed: int,
         share: Share | None = None,
+        groups: Sequence[int] | None = None,
     ) -> None:
         self.lengths, self.batch_size, self.seed, self.share = lengths, batch_size, seed, share
-        self.round = 0
+        self.groups = groups
+        self.round, self.start = 0, 0  # the current round and the stream index of its first batch
         self.batches = self._make_round(0)
         if not self.batches:
             raise ValueError("a batch stream needs at least one example")
 
     def __len__(self) -> int:
-        """Batches per round (one pass over this rank's share of the data)."""
+        """Batches in the current round (one pass over this rank's share of the data)."""
         return len(self.batches)
 
     def __getitem__(self, index: int) -> list[int]:
         """The example indices of the batch at ``index`` (any index >= 0)."""
         if index < 0:
             raise IndexError(f"batch index must be non-negative, got {index}")
-        round_, offset = divmod(index, len(self.batches))
-        if round_ != self.round:
-            batches = self._make_round(round_)
-            if len(batches) != len(self.batches):
-                raise RuntimeError(f"round {round_} has {len(batches)} batches, not {len(self.batches)}")
-            self.round, self.batches = round_, batches
-        return self.batches[offset]
+        if index < self.start:  # only after a rewind: replay the rounds from the start
+            self.round, self.start, self.batches = 0, 0, self._make_round(0)
+        while index >= self.start + len(self.batches):
+            self.start += len(self.batches)
+            self.round += 1
+            self.batches = self._make_round(self.round)
+        return self.batches[index - self.start]
 
     def _make_round(self, round_: int) -> list[list[int]]:
         generator = torch.Generator().manual_seed((self.seed + round_ * _ROUND_STRIDE) % (1 << 64))
-        batches = batch_indices(self.lengths, self.batch_size, generator=generator)
+        batches = batch_indices(self.lengths, self.batch_size, generator=generator, groups=self.groups)
         return self.share(batches) if self.share is not None else batches
 
 
@@ -90,7 +93,11 @@ def epoch_streams(
     """
     return {
         name: BatchStream(
-            data.lengths, batch_sizes[name], seed=seed * 7919 + epoch * 104729 + number, share=share
+            data.lengths,
+            batch_sizes[name],
+            seed=seed * 7919 + epoch * 104729 + number,
+            share=share,
+            groups=data.groups,
         )
         for number, (name, data) in enumerate(sorted(train_data.items()))
     }

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from mtdnn.heads.base import Head
 from mtdnn.heads.classification import ClassificationHead
+from mtdnn.heads.multilabel import MultiLabelHead
+from mtdnn.heads.ranking import RankingHead, RankingOutput
+from mtdnn.heads.regression import RegressionHead
+from mtdnn.heads.san import SanHead
 from mtdnn.hooks.markers import hookimpl
 from mtdnn.registry import Registry
 
-__all__ = ["ClassificationHead", "Head"]
+__all__ = [
+    "ClassificationHead",
+    "Head",
+    "MultiLabelHead",
+    "RankingHead",
+    "RankingOutput",
+    "RegressionHead",
+    "SanHead",
+]
 
 
 @hookimpl
 def mtdnn_register(registry: Registry) -> None:
     """Register the built-in heads."""
     registry.add(Head, "classification", ClassificationHead)
+    registry.add(Head, "san", SanHead)
+    registry.add(Head, "regression", RegressionHead)
+    registry.add(Head, "ranking", RankingHead)
+    registry.add(Head, "multilabel", MultiLabelHead)

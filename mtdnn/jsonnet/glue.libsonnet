@@ -2,6 +2,8 @@
 //   local glue = import 'glue.libsonnet';
 //   tasks: { rte: glue.task('rte', 'path/to/RTE') }
 // A task folder holds the official GLUE files train.tsv and dev.tsv (test.tsv where present).
+local stsb_range = [0, 5];  // STS-B scores; BAM trains on them mapped to [0, 1]
+
 {
   // The metrics reported for each GLUE task (the first one selects the best model).
   metrics:: {
@@ -9,18 +11,23 @@
     sst2: [{ type: 'accuracy' }],
     mrpc: [{ type: 'accuracy' }, { type: 'f1' }],
     qqp: [{ type: 'accuracy' }, { type: 'f1' }],
+    stsb: [{ type: 'pearson' }, { type: 'spearman' }],
     mnli: [{ type: 'accuracy' }],
     qnli: [{ type: 'accuracy' }],
     rte: [{ type: 'accuracy' }],
     wnli: [{ type: 'accuracy' }],
   },
 
-  // A classification task over the GLUE files in `dir`.
+  // Head and loss per task: classification everywhere except the STS-B regression.
+  heads:: { stsb: { type: 'regression', normalize: stsb_range } },
+  losses:: { stsb: { type: 'mse', normalize: stsb_range } },
+
+  // A GLUE task over the files in `dir`.
   // `test` names the test file inside `dir` (e.g. 'test.tsv'), for `mtdnn glue-submission`.
   task(name, dir, batch_size=32, max_length=128, train_limit=null, dev='dev.tsv', test=null):: {
     reader: { type: 'glue', task: name },
-    head: { type: 'classification' },
-    loss: { type: 'cross_entropy' },
+    head: std.get($.heads, name, { type: 'classification' }),
+    loss: std.get($.losses, name, { type: 'cross_entropy' }),
     metrics: $.metrics[name],
     train: dir + '/train.tsv',
     dev: dir + '/' + dev,

@@ -5,12 +5,24 @@ from __future__ import annotations
 from mtdnn.hooks.markers import hookimpl
 from mtdnn.losses.base import Loss
 from mtdnn.losses.cross_entropy import CrossEntropyLoss
+from mtdnn.losses.multilabel import BinaryCrossEntropyLoss
+from mtdnn.losses.ranking import RankingCrossEntropyLoss
+from mtdnn.losses.regression import MeanSquaredErrorLoss
 from mtdnn.registry import Registry
 
-__all__ = ["CrossEntropyLoss", "Loss"]
+__all__ = [
+    "BinaryCrossEntropyLoss",
+    "CrossEntropyLoss",
+    "Loss",
+    "MeanSquaredErrorLoss",
+    "RankingCrossEntropyLoss",
+]
 
 
 @hookimpl
 def mtdnn_register(registry: Registry) -> None:
     """Register the built-in losses."""
     registry.add(Loss, "cross_entropy", CrossEntropyLoss)
+    registry.add(Loss, "mse", MeanSquaredErrorLoss)
+    registry.add(Loss, "ranking_ce", RankingCrossEntropyLoss)
+    registry.add(Loss, "bce", BinaryCrossEntropyLoss)

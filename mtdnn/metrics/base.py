@@ -11,22 +11,47 @@ class Metric:
     """Accumulates predictions and gold targets over an evaluation and computes scores.
 
     :meth:`compute` returns a dict whose *first* key is the metric's main score (used for
-    model selection when the metric is a task's first metric).
+    model selection when the metric is a task's first metric). Metrics that need more than
+    predictions read the optional per-example ``scores`` (class probabilities) and ``groups``
+    (query ids of a ranking task) that :meth:`update` also stores.
     """
 
     def __init__(self) -> None:
         self._predictions: list[torch.Tensor] = []
         self._targets: list[torch.Tensor] = []
+        self._scores: list[torch.Tensor] = []
+        self._groups: list[torch.Tensor] = []
 
     def reset(self) -> None:
         """Forget everything accumulated so far."""
         self._predictions.clear()
         self._targets.clear()
+        self._scores.clear()
+        self._groups.clear()
 
-    def update(self, predictions: torch.Tensor, targets: torch.Tensor) -> None:
-        """Add one batch: ``predictions`` and ``targets`` are 1-D tensors of equal length."""
-        self._predictions.append(predictions.detach().reshape(-1).cpu())
-        self._targets.append(targets.detach().reshape(-1).cpu())
+    def update(
+        self,
+        predictions: torch.Tensor,
+        targets: torch.Tensor,
+        *,
+        scores: torch.Tensor | None = None,
+        groups: torch.Tensor | None = None,
+    ) -> None:
+        """Add one batch of examples.
+
+        Args:
+            predictions: Predicted class ids or values ``[N]``, or multi-hot vectors ``[N, C]``.
+            targets: Gold ids or values ``[N]``, or multi-hot vectors ``[N, C]``.
+            scores: Per-class probabilities ``[N, C]`` (or one score per example ``[N]``), for
+                metrics that rank examples (AUC, ranking accuracy).
+            groups: Integer group id of each example ``[N]`` (ranking tasks).
+        """
+        self._predictions.append(_rows(predictions))
+        self._targets.append(_rows(targets))
+        if scores is not None:
+            self._scores.append(scores.detach().float().cpu())
+        if groups is not None:
+            self._groups.append(groups.detach().reshape(-1).long().cpu())
 
     def gathered(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All predictions and targets seen since the last reset, concatenated."""
@@ -34,6 +59,22 @@ class Metric:
             return torch.empty(0), torch.empty(0)
         return torch.cat(self._predictions), torch.cat(self._targets)
 
+    def gathered_scores(self) -> torch.Tensor | None:
+        """All ``scores`` seen since the last reset, or ``None`` when no update passed any."""
+        return torch.cat(self._scores) if self._scores else None
+
+    def gathered_groups(self) -> torch.Tensor | None:
+        """All ``groups`` seen since the last reset, or ``None`` when no update passed any."""
+        return torch.cat(self._groups) if self._groups else None
+
     def compute(self) -> dict[str, float]:
         """Return the scores over everything accumulated since the last reset."""
         raise NotImplementedError
+
+
+def _rows(values: torch.Tensor) -> torch.Tensor:
+    """One entry per example: ``[N]``, or ``[N, C]`` for vectors of more than one value."""
+    values = values.detach().cpu()
+    if values.dim() >= 2 and values.shape[-1] > 1:
+        return values.reshape(values.shape[0], -1)
+    return values.reshape(-1)

@@ -104,8 +104,12 @@ class MatthewsCorrelation(Metric):
 
 
 def _class_ids(metric: Metric) -> tuple[torch.Tensor, torch.Tensor]:
-    """The metric's accumulated predictions and targets as integer class ids of equal length."""
+    """The metric's accumulated predictions and targets as integer class ids of equal length.
+
+    Multi-hot rows are flattened, so each (example, label) cell counts as one binary decision.
+    """
     predictions, targets = metric.gathered()
+    predictions, targets = predictions.reshape(-1), targets.reshape(-1)
     if predictions.numel() != targets.numel():
         raise ValueError(
             f"{type(metric).__name__}: got {predictions.numel()} predictions for {targets.numel()} "

@@ -22,8 +22,9 @@ class TaskPredictions:
 
     Args:
         ids: Example ids.
-        predictions: Predicted label ids (or values) ``[N]``.
-        probabilities: Per-label probabilities ``[N, C]``.
+        predictions: Predicted label ids or real values ``[N]`` (float for regression), or
+            multi-hot vectors ``[N, C]`` (multi-label).
+        probabilities: Per-label probabilities ``[N, C]`` (``[N, 1]``: the values, for regression).
     """
 
     ids: list[str]
@@ -35,14 +36,17 @@ class TaskPredictions:
 def predict_task(
     model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Precision = "fp32"
 ) -> TaskPredictions:
-    """Predict every example of ``data`` (batches sorted by length, results in file order)."""
+    """Predict every example of ``data`` (batches sorted by length, results in file order).
+
+    Examples that share a group (ranking candidates) are always predicted in the same batch.
+    """
     was_training = model.training
     model.eval()
     order: list[int] = []
     predictions: list[torch.Tensor] = []
     probabilities: list[torch.Tensor] = []
     head = model.head(task.name)
-    for indices in batch_indices(data.lengths, task.settings.eval_batch_size):
+    for indices in batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups):
         batch = make_batch(data, indices, model.encoder).to(device)
         with autocast(device, precision):
             output = model(batch)
@@ -64,6 +68,9 @@ def evaluate_task(
 ) -> dict[str, float]:
     """Score ``model`` on a labelled task file with the task's metrics.
 
+    Every metric receives the predictions and targets, the class probabilities as ``scores``
+    and, for grouped data, the examples' group ids as ``groups``.
+
     Raises:
         ConfigurationError: The data has no labels to score against.
     """
@@ -71,10 +78,11 @@ def evaluate_task(
         raise ConfigurationError(f"task {task.name!r}: the file has no labels, so it cannot be evaluated")
     result = predict_task(model, task, data, device=device, precision=precision)
     targets = torch.tensor(data.targets)
+    groups = None if data.groups is None else torch.tensor(data.groups)
     scores: dict[str, float] = {}
     for metric in task.settings.metrics:
         metric.reset()
-        metric.update(result.predictions, targets)
+        metric.update(result.predictions, targets, scores=result.probabilities, groups=groups)
         scores.update(metric.compute())
     return scores
 

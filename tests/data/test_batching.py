@@ -21,6 +21,7 @@ def test_training_batches_cover_every_example_once_and_are_length_sorted_within_
     flat = [i for batch in batches for i in batch]
     assert sorted(flat) == list(range(1000))
     assert all(len(batch) <= 16 for batch in batches)
+
     # Inside a batch lengths are close: padding waste far below that of random batches.
     def padding(groups: list[list[int]]) -> int:
         return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in groups)

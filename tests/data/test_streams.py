@@ -44,3 +44,15 @@ def test_share_picks_the_ranks_batches_of_every_round() -> None:
 def test_a_stream_needs_data() -> None:
     with pytest.raises(ValueError, match="at least one example"):
         BatchStream([], 8, seed=0)
+
+
+def test_grouped_streams_keep_groups_whole_in_every_round_and_replay_exactly() -> None:
+    groups = [i // 3 if i < 30 else 10 + (i - 30) // 2 for i in range(70)]  # groups of 3, then of 2
+    stream = BatchStream(LENGTHS, 8, seed=9, groups=groups)
+    first = [stream[i] for i in range(60)]  # several rounds, whose batch counts may differ
+    for batch in first:
+        members = {groups[i] for i in batch}
+        for group in members:
+            assert {i for i in range(70) if groups[i] == group} <= set(batch)  # never split
+    rewound = BatchStream(LENGTHS, 8, seed=9, groups=groups)
+    assert [rewound[i] for i in (45, 3, 59, 0)] == [first[i] for i in (45, 3, 59, 0)]

@@ -1,0 +1,45 @@
+"""Independent yes/no decisions for every label (multi-label classification)."""
+
+from __future__ import annotations
+
+import torch
+
+from mtdnn.heads.classification import ClassificationHead
+from mtdnn.types import HeadOutput
+
+__all__ = ["MultiLabelHead"]
+
+
+class MultiLabelHead(ClassificationHead):
+    """Scores every label independently from the encoder's pooled vector; a label applies above 0.5.
+
+    The logits ``[B, num_labels]`` are per-label sigmoid logits (train with the ``bce`` loss);
+    predictions are multi-hot ``[B, num_labels]``.
+
+    Args:
+        input_dim: Size of the pooled vector (supplied at run time).
+        num_labels: Number of labels (supplied at run time).
+        dropout: Dropout on the pooled vector (and after the hidden layer).
+        hidden_dim: If set, a tanh hidden layer of this size comes before the output layer.
+        threshold: A label is predicted when its probability exceeds this.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        num_labels: int,
+        *,
+        dropout: float = 0.1,
+        hidden_dim: int | None = None,
+        threshold: float = 0.5,
+    ) -> None:
+        super().__init__(input_dim, num_labels, dropout=dropout, hidden_dim=hidden_dim)
+        self.threshold = threshold
+
+    def predict(self, output: HeadOutput) -> torch.Tensor:
+        """Multi-hot predictions ``[B, num_labels]`` (long)."""
+        return (self.probabilities(output) > self.threshold).long()
+
+    def probabilities(self, output: HeadOutput) -> torch.Tensor:
+        """Per-label sigmoid probabilities, in float32 (rows need not sum to 1)."""
+        return torch.sigmoid(output.logits.float())

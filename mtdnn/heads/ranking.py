@@ -1,0 +1,137 @@
+"""Ranks the candidates of each query by a relevance score (MT-DNN's QNLI formulation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from mtdnn.errors import ConfigurationError
+from mtdnn.heads.base import Head
+from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
+
+__all__ = ["RankingHead", "RankingOutput", "group_log_softmax", "group_softmax", "group_top"]
+
+
+@dataclass(frozen=True)
+class RankingOutput(HeadOutput):
+    """A ranking head's output: one score per pair ``logits [B, 1]`` and the pairs' groups.
+
+    Args:
+        logits: Relevance scores ``[B, 1]``, already multiplied by ``gamma``.
+        groups: Group id of each pair ``[B]`` (each pair its own group when the batch has none).
+    """
+
+    groups: torch.Tensor | None = None
+
+
+class RankingHead(Head):
+    """Scores each (query, candidate) pair from the pooled vector; the candidates of a query compete.
+
+    A query's candidates share :attr:`Example.group <mtdnn.types.Example.group>` and are batched
+    together. Training (loss ``ranking_ce``) takes a softmax of the scores over each group.
+    Predictions are per pair, in the task's label ids: the top-scored candidate of each group
+    gets the ``positive`` label id and every other candidate the other one, so ordinary
+    ``accuracy``/``f1`` score pair labels and ``ranking_accuracy`` scores the groups. A pair
+    without a group is a group of its own (and so is always predicted positive).
+
+    Args:
+        input_dim: Size of the pooled vector (supplied at run time).
+        num_labels: Must be 2: positive and negative (supplied at run time).
+        dropout: Dropout on the pooled vector.
+        hidden_dim: If set, a tanh hidden layer of this size comes before the score.
+        gamma: Multiplies the scores, i.e. the inverse temperature of the group softmax.
+        positive: Label id of a relevant candidate (the task's first label by default, e.g.
+            ``entailment`` for QNLI); give ``ranking_ce`` and ``ranking_accuracy`` the same id.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        num_labels: int,
+        *,
+        dropout: float = 0.1,
+        hidden_dim: int | None = None,
+        gamma: float = 1.0,
+        positive: int = 0,
+    ) -> None:
+        super().__init__()
+        if num_labels != 2:
+            raise ConfigurationError(
+                f"a ranking head needs a task with exactly 2 labels (relevant or not), got {num_labels}",
+                path="head",
+            )
+        if positive not in (0, 1):
+            raise ConfigurationError(
+                f"positive must be the label id 0 or 1, got {positive}", path="head.positive"
+            )
+        if gamma <= 0:
+            raise ConfigurationError(f"gamma must be positive, got {gamma}", path="head.gamma")
+        self.gamma = gamma
+        self.positive = positive
+        self.dropout = nn.Dropout(dropout)
+        layers: list[nn.Module] = []
+        width = input_dim
+        if hidden_dim is not None:
+            layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
+            width = hidden_dim
+        layers.append(nn.Linear(width, 1))
+        self.scorer = nn.Sequential(*layers)
+
+    def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> RankingOutput:
+        """Return the scaled scores ``[B, 1]`` (float32) with the batch's groups."""
+        scores = self.gamma * self.scorer(self.dropout(encoded.pooled)).float()
+        return RankingOutput(logits=scores, groups=batch.groups)
+
+    def predict(self, output: HeadOutput) -> torch.Tensor:
+        """Per-pair label ids ``[B]``: ``positive`` for the top candidate of each group."""
+        top = group_top(output.logits.reshape(-1), _groups(output))
+        negative = 1 - self.positive
+        return torch.where(top, self.positive, negative)
+
+    def probabilities(self, output: HeadOutput) -> torch.Tensor:
+        """``[B, 2]`` in label-id order: ``positive`` holds the softmax of the scores over the group."""
+        relevant = group_softmax(output.logits.reshape(-1), _groups(output))
+        columns = [relevant, 1.0 - relevant]
+        return torch.stack(columns if self.positive == 0 else columns[::-1], dim=-1)
+
+
+def _groups(output: HeadOutput) -> torch.Tensor:
+    groups = output.groups if isinstance(output, RankingOutput) else None
+    if groups is None:
+        return torch.arange(output.logits.shape[0], device=output.logits.device)
+    return groups
+
+
+def group_softmax(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Softmax of ``scores [B]`` within each group of ``groups [B]``, in float32."""
+    return group_log_softmax(scores, groups).exp()
+
+
+def group_log_softmax(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Log-softmax of ``scores [B]`` within each group of ``groups [B]`` (any integer ids), in float32."""
+    scores = scores.float()
+    _, inverse = torch.unique(groups, return_inverse=True)
+    size = int(inverse.max()) + 1 if inverse.numel() else 0
+    peak = torch.full((size,), float("-inf"), device=scores.device)
+    peak = peak.scatter_reduce(0, inverse, scores.detach(), reduce="amax")
+    shifted = scores - peak[inverse]
+    total = torch.zeros(size, device=scores.device).index_add(0, inverse, shifted.exp())
+    return shifted - total.log()[inverse]
+
+
+def group_top(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Mark the highest score of each group ``[B]`` (bool; the first one on ties)."""
+    _, inverse = torch.unique(groups, return_inverse=True)
+    size = int(inverse.max()) + 1 if inverse.numel() else 0
+    scores = scores.float()
+    peak = torch.full((size,), float("-inf"), device=scores.device).scatter_reduce(
+        0, inverse, scores, reduce="amax"
+    )
+    positions = torch.arange(scores.numel(), device=scores.device)
+    candidates = torch.where(scores == peak[inverse], positions, scores.numel())
+    first = torch.full((size,), scores.numel(), device=scores.device).scatter_reduce(
+        0, inverse, candidates, reduce="amin"
+    )
+    return positions == first[inverse]

@@ -1,0 +1,87 @@
+"""A real-valued output per sequence from the pooled vector (e.g. STS-B similarity scores)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mtdnn.errors import ConfigurationError
+from mtdnn.heads.base import Head
+from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
+
+__all__ = ["RegressionHead", "check_range"]
+
+
+class RegressionHead(Head):
+    """Predicts one real value per sequence from the encoder's pooled vector.
+
+    The logits ``[B, 1]`` are always on the targets' scale. With ``normalize: [low, high]`` the
+    output layer works in normalised units (BAM, Clark et al. 2019: STS-B scores ``[0, 5]`` are
+    learned as ``[0, 1]``): its raw output ``r`` is mapped back to ``low + (high - low) * r``. Give
+    the ``mse`` loss the same ``normalize`` (share it with a jsonnet ``local``) so that the loss
+    too is measured in normalised units; either setting alone still predicts on the right scale.
+
+    Args:
+        input_dim: Size of the pooled vector (supplied at run time).
+        num_labels: Must be 1 (supplied at run time: a task whose reader has no label list).
+        dropout: Dropout on the pooled vector.
+        hidden_dim: If set, a tanh hidden layer of this size comes before the output.
+        normalize: ``[low, high]`` range of the targets that the output layer's unit maps to.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        num_labels: int = 1,
+        *,
+        dropout: float = 0.1,
+        hidden_dim: int | None = None,
+        normalize: tuple[float, float] | None = None,
+    ) -> None:
+        super().__init__()
+        if num_labels != 1:
+            raise ConfigurationError(
+                f"a regression head predicts one value, but the task has {num_labels} labels",
+                path="head",
+                hint="use a reader with real-valued labels (no label list), or a classification head",
+            )
+        check_range(normalize, path="head.normalize")
+        self.normalize = normalize
+        self.dropout = nn.Dropout(dropout)
+        layers: list[nn.Module] = []
+        width = input_dim
+        if hidden_dim is not None:
+            layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
+            width = hidden_dim
+        layers.append(nn.Linear(width, 1))
+        self.regressor = nn.Sequential(*layers)
+
+    def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
+        """Return predicted values ``[B, 1]`` on the targets' scale (float32)."""
+        raw = self.regressor(self.dropout(encoded.pooled)).float()
+        if self.normalize is not None:
+            low, high = self.normalize
+            raw = low + (high - low) * raw
+        return HeadOutput(logits=raw)
+
+    def predict(self, output: HeadOutput) -> torch.Tensor:
+        """The predicted value per row ``[B]`` (float32)."""
+        return output.logits.float().reshape(-1)
+
+    def probabilities(self, output: HeadOutput) -> torch.Tensor:
+        """There are no classes: the predicted values as ``[B, 1]``."""
+        return output.logits.float().reshape(-1, 1)
+
+
+def check_range(value: tuple[float, float] | None, *, path: str) -> None:
+    """Check a ``normalize`` range: ``None`` or ``[low, high]`` with ``low < high``.
+
+    Raises:
+        ConfigurationError: ``high`` is not above ``low``.
+    """
+    if value is not None and not value[0] < value[1]:
+        raise ConfigurationError(
+            f"normalize must be [low, high] with low < high, got {list(value)}",
+            path=path,
+            hint="e.g. normalize: [0, 5] for STS-B scores",
+        )
