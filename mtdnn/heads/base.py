@@ -7,7 +7,7 @@ from torch import nn
 
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
-__all__ = ["Head"]
+__all__ = ["Head", "output_layers"]
 
 
 class Head(nn.Module):
@@ -24,3 +24,23 @@ class Head(nn.Module):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Turn scores into per-label probabilities ``[B, C]``."""
         raise NotImplementedError
+
+
+def output_layers(
+    input_dim: int, output_dim: int, *, dropout: float, hidden_dim: int | None
+) -> nn.Sequential:
+    """The layers many heads put on the pooled vector: an optional tanh hidden layer, then a linear one.
+
+    Args:
+        input_dim: Size of the input vector.
+        output_dim: Size of the output (labels, or 1 for a score).
+        dropout: Dropout after the hidden layer (the head applies its own input dropout).
+        hidden_dim: Size of the hidden layer; ``None`` for a single linear layer.
+    """
+    layers: list[nn.Module] = []
+    width = input_dim
+    if hidden_dim is not None:
+        layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
+        width = hidden_dim
+    layers.append(nn.Linear(width, output_dim))
+    return nn.Sequential(*layers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["ClassificationHead"]
@@ -26,13 +26,7 @@ class ClassificationHead(Head):
     ) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        layers: list[nn.Module] = []
-        width = input_dim
-        if hidden_dim is not None:
-            layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
-            width = hidden_dim
-        layers.append(nn.Linear(width, num_labels))
-        self.classifier = nn.Sequential(*layers)
+        self.classifier = output_layers(input_dim, num_labels, dropout=dropout, hidden_dim=hidden_dim)
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
         """Return logits ``[B, num_labels]``."""

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from mtdnn.errors import ConfigurationError
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RankingHead", "RankingOutput", "group_log_softmax", "group_softmax", "group_top"]
@@ -71,13 +71,7 @@ class RankingHead(Head):
         self.gamma = gamma
         self.positive = positive
         self.dropout = nn.Dropout(dropout)
-        layers: list[nn.Module] = []
-        width = input_dim
-        if hidden_dim is not None:
-            layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
-            width = hidden_dim
-        layers.append(nn.Linear(width, 1))
-        self.scorer = nn.Sequential(*layers)
+        self.scorer = output_layers(input_dim, 1, dropout=dropout, hidden_dim=hidden_dim)
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> RankingOutput:
         """Return the scaled scores ``[B, 1]`` (float32) with the batch's groups."""

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mtdnn.errors import ConfigurationError
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RegressionHead", "check_range"]
@@ -48,13 +48,7 @@ class RegressionHead(Head):
         check_range(normalize, path="head.normalize")
         self.normalize = normalize
         self.dropout = nn.Dropout(dropout)
-        layers: list[nn.Module] = []
-        width = input_dim
-        if hidden_dim is not None:
-            layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
-            width = hidden_dim
-        layers.append(nn.Linear(width, 1))
-        self.regressor = nn.Sequential(*layers)
+        self.regressor = output_layers(input_dim, 1, dropout=dropout, hidden_dim=hidden_dim)
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
         """Return predicted values ``[B, 1]`` on the targets' scale (float32)."""
