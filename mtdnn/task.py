@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mtdnn.config import build
+from mtdnn.data import TaskData, load_task_data
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
 from mtdnn.heads.base import Head
@@ -34,6 +35,8 @@ class TaskSettings:
         max_length: Longest token sequence; longer inputs are truncated.
         loss_weight: Multiplies this task's loss.
         train_limit: Use only the first N training examples.
+        labels: The label vocabulary in id order, replacing the reader's (to fix an order or
+            name the labels of a reader that has none); every gold label must be in it.
         train_reader: Reads the training file instead of ``reader`` (dev and test files still use
             ``reader``): e.g. a ``subsample`` or ``swap_pairs`` wrapper around the same reader, so
             that evaluation stays on the full, unchanged dev set. Its labels must equal ``reader``'s.
@@ -54,6 +57,7 @@ class TaskSettings:
         max_length: int = 128,
         loss_weight: float = 1.0,
         train_limit: int | None = None,
+        labels: list[str] | None = None,
         train_reader: Reader | None = None,
     ) -> None:
         for key, value in (
@@ -84,6 +88,9 @@ class TaskSettings:
         self.loss_weight = loss_weight
         self.train_limit = train_limit
         self.train_reader = train_reader
+        if labels is not None and len(set(labels)) != len(labels):
+            raise ConfigurationError(f"labels has duplicates: {labels}")
+        self.labels = labels
         if train_reader is not None and train_reader.labels != reader.labels:
             raise ConfigurationError(
                 f"train_reader has labels {train_reader.labels}, reader has {reader.labels}",
@@ -114,8 +121,35 @@ class Task:
 
     @property
     def labels(self) -> list[str] | None:
-        """Label vocabulary in id order, or ``None`` for real-valued targets."""
+        """Label vocabulary in id order (the config's ``labels``, else the reader's), or ``None``."""
+        if self.settings.labels is not None:
+            return self.settings.labels
         return self.settings.reader.labels
+
+    def load(
+        self, split: str, encoder: Encoder, *, path: Path | None = None, limit: int | None = None
+    ) -> TaskData:
+        """Read and featurize this task's ``split`` file (or ``path`` in that split's format).
+
+        Training data honours ``train_limit`` and ``train_reader``; labels map to ids by
+        :attr:`labels`.
+
+        Raises:
+            ConfigurationError: No file is configured for ``split`` and no ``path`` is given.
+            DataError: The file is missing or malformed.
+        """
+        cap = self.settings.train_limit if split == "train" else None
+        if limit is not None:
+            cap = limit if cap is None else min(cap, limit)
+        return load_task_data(
+            self.name,
+            self.settings.reader_for(split),
+            path if path is not None else self.path(split),
+            encoder,
+            max_length=self.settings.max_length,
+            limit=cap,
+            labels=self.labels,
+        )
 
     def path(self, split: str) -> Path:
         """The file of ``split`` (``train``, ``dev`` or ``test``).
@@ -139,7 +173,7 @@ def build_task(registry: Registry, name: str, params: Any, encoder: Encoder) -> 
     if not isinstance(params, dict):
         raise ConfigurationError(f"a task must be an object, got {type(params).__name__}", path=path)
     settings = build(registry, TaskSettings, params, path=path)
-    labels = settings.reader.labels
+    labels = settings.labels if settings.labels is not None else settings.reader.labels
     head = build(
         registry,
         Head,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from mtdnn.archive import load_run
-from mtdnn.data import load_task_data
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
@@ -55,9 +54,6 @@ def evaluate_run(
     results: dict[str, dict[str, float]] = {}
     for name in names:
         task = experiment.tasks[name]
-        path = data if data is not None else task.path(split)
-        task_data = load_task_data(
-            name, task.settings.reader, path, experiment.encoder, max_length=task.settings.max_length
-        )
+        task_data = task.load(split, experiment.encoder, path=data)
         results[name] = evaluate_task(model, task, task_data, device=target)
     return results

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 from mtdnn.archive import load_run
-from mtdnn.data import load_task_data
 from mtdnn.errors import ConfigurationError
 from mtdnn.readers.glue import GlueReader
 from mtdnn.registry import Registry
@@ -80,9 +79,7 @@ def write_glue_submission(
         path = out_dir / f"{file_name}.tsv"
         if path in written.values():
             raise ConfigurationError(f"two tasks would both write {path.name}", hint="choose one with --task")
-        data = load_task_data(
-            name, task.settings.reader, test, experiment.encoder, max_length=task.settings.max_length
-        )
+        data = task.load("test", experiment.encoder)
         result = predict_task(model, task, data, device=target)
         prefix = f"{test.stem}-"
         labels = task.labels

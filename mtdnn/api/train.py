@@ -14,7 +14,7 @@ import torch
 
 from mtdnn.archive import CONFIG, initialize_from_run, write_run_files
 from mtdnn.config import evaluate_config
-from mtdnn.data import TaskData, load_task_data, make_batch
+from mtdnn.data import TaskData, make_batch
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment, build_experiment
 from mtdnn.hooks import jsonnet_paths
@@ -76,20 +76,8 @@ def load_split(experiment: Experiment, split: str, *, limit: int | None = None) 
     """Read and featurize ``split`` (train/dev/test) of every task that configures it."""
     data = {}
     for name, task in experiment.tasks.items():
-        configured = task.settings.file(split)
-        if configured is None:
-            continue
-        cap = task.settings.train_limit if split == "train" else None
-        if limit is not None:
-            cap = limit if cap is None else min(cap, limit)
-        data[name] = load_task_data(
-            name,
-            task.settings.reader_for(split),
-            configured,
-            experiment.encoder,
-            max_length=task.settings.max_length,
-            limit=cap,
-        )
+        if task.settings.file(split) is not None:
+            data[name] = task.load(split, experiment.encoder, limit=limit)
     return data
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from types import EllipsisType
 
 from tqdm.auto import tqdm
 
@@ -111,7 +112,14 @@ def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, sour
 
 
 def load_task_data(
-    task: str, reader: Reader, path: str | Path, encoder: Encoder, *, max_length: int, limit: int | None = None
+    task: str,
+    reader: Reader,
+    path: str | Path,
+    encoder: Encoder,
+    *,
+    max_length: int,
+    limit: int | None = None,
+    labels: Sequence[str] | None | EllipsisType = ...,
 ) -> TaskData:
     """Read ``path`` with ``reader`` and featurize it with ``encoder``.
 
@@ -122,6 +130,8 @@ def load_task_data(
         encoder: Supplies the featurization.
         max_length: Longest token sequence kept (longer inputs are truncated).
         limit: Read only the first ``limit`` examples.
+        labels: The label vocabulary that maps labels to ids (``None``: real-valued targets);
+            by default the reader's.
     """
     if not Path(path).is_file():
         raise DataError("no such file", file=str(path))
@@ -132,7 +142,8 @@ def load_task_data(
         examples.append(example)
     if not examples:
         raise DataError("the file holds no examples", file=str(path))
-    targets = label_ids(examples, reader.labels, source=str(path))
+    vocabulary = reader.labels if labels is Ellipsis else labels
+    targets = label_ids(examples, vocabulary, source=str(path))
     features: list[Features] = []
     chunks = range(0, len(examples), _CHUNK)
     progress = tqdm(chunks, desc=f"tokenizing {task}", unit="chunk", disable=len(chunks) < 4, leave=False)
