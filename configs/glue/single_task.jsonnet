@@ -1,12 +1,9 @@
-// One GLUE classification task trained alone (the single-task baseline of the MT-DNN paper).
+// One GLUE task trained alone (the single-task baseline of the MT-DNN paper).
 //   mtdnn train configs/glue/single_task.jsonnet -s runs/sst2 -A task=sst2 -A glue_dir=../shared/data/glue
 // `glue_dir` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name;
-// `dev` names the dev file inside the task's folder (MNLI: dev_matched.tsv or dev_mismatched.tsv).
+// `dev` names the dev file inside the task's folder (MNLI: dev_matched.tsv or dev_mismatched.tsv);
+// `init_from` a multi-task run to fine-tune from (MT-DNN's second stage).
 local glue = import 'glue.libsonnet';
-
-local folders = {
-  cola: 'CoLA', sst2: 'SST-2', mrpc: 'MRPC', qqp: 'QQP', stsb: 'STS-B', mnli: 'MNLI', qnli: 'QNLI', rte: 'RTE', wnli: 'WNLI',
-};
 
 function(
   task='sst2',
@@ -18,12 +15,14 @@ function(
   batch_size=32,
   train_limit=null,
   dev='dev.tsv',
+  init_from=null,
   seed=13,
 ) {
   seed: seed,
+  [if init_from != null then 'init_from']: init_from,
   encoder: { type: 'hf', model: encoder, pooling: pooling },
   tasks: {
-    [task]: glue.task(task, glue_dir + '/' + folders[task], batch_size=batch_size, train_limit=train_limit, dev=dev),
+    [task]: glue.official(task, glue_dir, batch_size=batch_size, train_limit=train_limit, dev=dev),
   },
   trainer: {
     epochs: epochs,

@@ -18,6 +18,12 @@ local stsb_range = [0, 5];  // STS-B scores; BAM trains on them mapped to [0, 1]
     wnli: [{ type: 'accuracy' }],
   },
 
+  // The folder of each task in the official GLUE download (glue_data/<folder>/train.tsv ...).
+  folders:: {
+    cola: 'CoLA', sst2: 'SST-2', mrpc: 'MRPC', qqp: 'QQP', stsb: 'STS-B',
+    mnli: 'MNLI', qnli: 'QNLI', rte: 'RTE', wnli: 'WNLI',
+  },
+
   // Head and loss per task: classification everywhere except the STS-B regression.
   heads:: { stsb: { type: 'regression', normalize: stsb_range } },
   losses:: { stsb: { type: 'mse', normalize: stsb_range } },
@@ -36,4 +42,8 @@ local stsb_range = [0, 5];  // STS-B scores; BAM trains on them mapped to [0, 1]
     [if train_limit != null then 'train_limit']: train_limit,
     [if test != null then 'test']: dir + '/' + test,
   },
+
+  // The same, for a task of the official GLUE download in `glue_dir`.
+  official(name, glue_dir, batch_size=32, max_length=128, train_limit=null, dev='dev.tsv', test=null)::
+    $.task(name, glue_dir + '/' + $.folders[name], batch_size, max_length, train_limit, dev, test),
 }

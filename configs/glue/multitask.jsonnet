@@ -1,0 +1,31 @@
+// Multi-task learning on GLUE tasks together (MT-DNN's first stage), from the official GLUE files.
+//   mtdnn train configs/glue/multitask.jsonnet -s runs/mt -A glue_dir=../shared/data/glue
+//   ... -A tasks=rte,mrpc,stsb --tla-code 'limits={sst2: 2000}' -A sampler=temperature
+// `tasks` is a comma-separated list; `limits` caps the training examples of some tasks
+// (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1).
+local glue = import 'glue.libsonnet';
+
+function(
+  tasks='rte,mrpc,stsb,cola,sst2,wnli',
+  glue_dir='../shared/data/glue',
+  encoder='all_minilm_l6_v2',
+  epochs=3,
+  lr=5e-5,
+  batch_size=32,
+  limits={},
+  sampler='shuffle_all',
+  seed=13,
+) {
+  seed: seed,
+  encoder: { type: 'hf', model: encoder },
+  tasks: {
+    [name]: glue.official(name, glue_dir, batch_size=batch_size, train_limit=std.get(limits, name, null))
+    for name in std.split(tasks, ',')
+  },
+  sampler: { type: sampler },
+  trainer: {
+    epochs: epochs,
+    optimizer: { type: 'adamw', lr: lr },
+    validation_metric: 'mean',  // mean over the tasks of each task's main metric
+  },
+}

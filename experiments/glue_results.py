@@ -1,0 +1,124 @@
+"""Reproduce the GLUE tables of docs/results.md: single-task vs multi-task vs multi-task + fine-tuning.
+
+For every seed it trains each task alone (configs/glue/single_task.jsonnet), all tasks together
+(configs/glue/multitask.jsonnet) and then each task fine-tuned from the multi-task run
+(single_task.jsonnet with init_from). It reports the best dev score of every run as mean and
+standard deviation over the seeds, as a markdown table. Finished runs are reused, so an
+interrupted sweep continues where it stopped.
+
+    python experiments/glue_results.py --runs runs/glue --seeds 1 2 3 --limits sst2=10000 > table.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAIN = {
+    "cola": "mcc",
+    "sst2": "accuracy",
+    "mrpc": "accuracy",
+    "stsb": "pearson",
+    "rte": "accuracy",
+    "wnli": "accuracy",
+}
+EXTRA = {"mrpc": "f1", "stsb": "spearman"}
+
+
+def run(config: str, run_dir: Path, tlas: list[str]) -> dict[str, dict[str, float]]:
+    """Train unless ``run_dir`` already finished; return the dev metrics of its best evaluation."""
+    records = run_dir / "metrics.jsonl"
+    if not (run_dir / "model" / "heads.safetensors").is_file() or not _finished(run_dir):
+        if run_dir.exists() and not records.exists():
+            raise SystemExit(f"{run_dir} exists but holds no run; remove it")
+        resume = ["--resume"] if (run_dir / "config.json").is_file() else []
+        command = [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "train",
+            str(ROOT / config),
+            "-s",
+            str(run_dir),
+            *tlas,
+            *resume,
+        ]
+        print("+", " ".join(command), file=sys.stderr)
+        subprocess.run(command, check=True)
+    best = [json.loads(line) for line in records.read_text().splitlines() if json.loads(line)["best"]][-1]
+    return dict(best["dev"])
+
+
+def _finished(run_dir: Path) -> bool:
+    config = json.loads((run_dir / "config.json").read_text())
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return bool(records) and records[-1]["epoch"] >= config["trainer"]["epochs"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
+    parser.add_argument("--glue-dir", default=str(ROOT.parent / "shared" / "data" / "glue"))
+    parser.add_argument("--tasks", nargs="+", default=list(MAIN))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--limits", nargs="*", default=[], help="TASK=N caps a task's training examples")
+    args = parser.parse_args()
+    limits = dict(item.split("=") for item in args.limits)
+    common = ["-A", f"glue_dir={args.glue_dir}", "--tla-code", f"epochs={args.epochs}"]
+    scores: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for seed in args.seeds:
+        seeded = [*common, "--tla-code", f"seed={seed}"]
+        limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
+        multi_dir = args.runs / f"multitask-seed{seed}"
+        multi = run(
+            "configs/glue/multitask.jsonnet",
+            multi_dir,
+            [*seeded, "-A", f"tasks={','.join(args.tasks)}", "--tla-code", f"limits={limit_code}"],
+        )
+        for task in args.tasks:
+            single_tlas = [*seeded, "-A", f"task={task}"] + (
+                ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
+            )
+            scores.setdefault(("single-task", task), []).append(
+                run("configs/glue/single_task.jsonnet", args.runs / f"single-{task}-seed{seed}", single_tlas)[
+                    task
+                ]
+            )
+            scores.setdefault(("multi-task", task), []).append(multi[task])
+            tuned = [*single_tlas, "-A", f"init_from={multi_dir}"]
+            scores.setdefault(("multi-task + fine-tune", task), []).append(
+                run("configs/glue/single_task.jsonnet", args.runs / f"finetune-{task}-seed{seed}", tuned)[
+                    task
+                ]
+            )
+    print(table(scores, args.tasks, len(args.seeds)))
+
+
+def table(scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str], seeds: int) -> str:
+    """A markdown table: one row per setting, one column per task, mean ± std over the seeds."""
+    header = [f"{task} ({MAIN[task]}" + (f" / {EXTRA[task]})" if task in EXTRA else ")") for task in tasks]
+    lines = [f"| setting ({seeds} seeds) | " + " | ".join(header) + " |", "|---" * (len(tasks) + 1) + "|"]
+    for setting in ("single-task", "multi-task", "multi-task + fine-tune"):
+        cells = []
+        for task in tasks:
+            runs = scores[(setting, task)]
+            cell = _mean_std([r[MAIN[task]] for r in runs])
+            if task in EXTRA:
+                cell += " / " + _mean_std([r[EXTRA[task]] for r in runs])
+            cells.append(cell)
+        lines.append(f"| {setting} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _mean_std(values: list[float]) -> str:
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.mean(values):.1f} ± {100 * spread:.1f}"
+
+
+if __name__ == "__main__":
+    main()
