@@ -48,7 +48,7 @@ def run(config: str, run_dir: Path, tlas: list[str]) -> dict[str, dict[str, floa
             *resume,
         ]
         print("+", " ".join(command), file=sys.stderr)
-        subprocess.run(command, check=True)
+        subprocess.run(command, check=True, stdout=sys.stderr)  # stdout carries only the table
     best = [json.loads(line) for line in records.read_text().splitlines() if json.loads(line)["best"]][-1]
     return dict(best["dev"])
 
