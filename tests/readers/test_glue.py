@@ -204,15 +204,6 @@ REAL_FILES = [
 
 
 @pytest.fixture(scope="module")
-def glue_dir(shared_data: Path) -> Path:
-    """The GLUE folder of the shared data."""
-    path = shared_data / "glue"
-    if not path.is_dir():
-        pytest.skip(f"no GLUE data under {shared_data}")
-    return path
-
-
-@pytest.fixture(scope="module")
 def fixtures(repo_root: Path) -> Path:
     """The hand-written GLUE fixture files."""
     return repo_root / "tests" / "fixtures" / "glue"

@@ -19,6 +19,7 @@ from mtdnn.readers import AnliReader, QnliRankingReader, Reader, SciTailReader, 
 from mtdnn.readers.glue import GlueReader
 from mtdnn.registry import Registry
 from mtdnn.types import Example
+from tests.conftest import shared_folder
 
 NLI = ["contradiction", "entailment", "neutral"]
 
@@ -26,19 +27,13 @@ NLI = ["contradiction", "entailment", "neutral"]
 @pytest.fixture(scope="module")
 def snli_dir(shared_data: Path) -> Path:
     """The SNLI folder of the shared data (head samples of the official dev and test files)."""
-    path = shared_data / "SNLI"
-    if not path.is_dir():
-        pytest.skip(f"no SNLI data under {shared_data}")
-    return path
+    return shared_folder(shared_data, "SNLI")
 
 
 @pytest.fixture(scope="module")
-def qnli_dir(shared_data: Path) -> Path:
+def qnli_dir(glue_dir: Path) -> Path:
     """The GLUE QNLI folder of the shared data."""
-    path = shared_data / "glue" / "QNLI"
-    if not path.is_dir():
-        pytest.skip(f"no QNLI data under {shared_data}")
-    return path
+    return shared_folder(glue_dir, "QNLI")
 
 
 @pytest.fixture(scope="module")

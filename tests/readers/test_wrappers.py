@@ -18,15 +18,6 @@ from mtdnn.types import Example
 
 
 @pytest.fixture(scope="module")
-def glue_dir(shared_data: Path) -> Path:
-    """The GLUE folder of the shared data."""
-    path = shared_data / "glue"
-    if not path.is_dir():
-        pytest.skip(f"no GLUE data under {shared_data}")
-    return path
-
-
-@pytest.fixture(scope="module")
 def sst2_train(glue_dir: Path) -> list[Example]:
     """The 67,349 real SST-2 training sentences."""
     return list(GlueReader("sst2").read(glue_dir / "SST-2" / "train.tsv"))
