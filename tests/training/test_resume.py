@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,32 +10,9 @@ from safetensors.torch import load_file
 
 from mtdnn.api import train
 from mtdnn.registry import Registry
-from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import latest_checkpoint
-from mtdnn.training.state import TrainerControl, TrainerState
 from tests.conftest import quickstart_config
-
-
-class Crash(Callback):
-    """Simulates a killed process: raises after a given optimizer step."""
-
-    def __init__(self, at_step: int) -> None:
-        self.at_step = at_step
-
-    def on_step_end(self, state: TrainerState, control: TrainerControl) -> None:
-        if state.global_step == self.at_step:
-            raise KeyboardInterrupt(f"simulated interruption at step {self.at_step}")
-
-
-def _evaluations(run_dir: Path) -> list[dict[str, object]]:
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    return [{k: v for k, v in json.loads(line).items() if k != "eval_seconds"} for line in lines]
-
-
-def _final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
-    checkpoint = latest_checkpoint(run_dir / "checkpoints")
-    assert checkpoint is not None
-    return load_file(str(checkpoint / "model.safetensors"))
+from tests.training.resume_helpers import Crash, evaluations, final_weights
 
 
 def test_resume_after_interruption_matches_uninterrupted_run(
@@ -53,12 +29,12 @@ def test_resume_after_interruption_matches_uninterrupted_run(
         train(config, interrupted, registry, callbacks=[Crash(at_step=57)])
     last = latest_checkpoint(interrupted / "checkpoints")
     assert last is not None and last.name == "step_000000050"
-    assert len(_evaluations(interrupted)) == 1  # epoch 1 was evaluated before the crash
+    assert len(evaluations(interrupted)) == 1  # epoch 1 was evaluated before the crash
 
     result = train(config, interrupted, registry, resume=True)
 
     assert result.state.global_step == 90
-    expected, actual = _final_weights(straight), _final_weights(interrupted)
+    expected, actual = final_weights(straight), final_weights(interrupted)
     assert expected.keys() == actual.keys()
     changed = [name for name in expected if not torch.equal(expected[name], actual[name])]
     assert changed == []
@@ -66,7 +42,7 @@ def test_resume_after_interruption_matches_uninterrupted_run(
         load_file(str(straight / "model" / "heads.safetensors")).keys()
         == load_file(str(interrupted / "model" / "heads.safetensors")).keys()
     )
-    assert _evaluations(interrupted) == _evaluations(straight)
+    assert evaluations(interrupted) == evaluations(straight)
 
 
 def test_resume_without_checkpoint_or_with_other_config_is_refused(

@@ -2,48 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from mtdnn.api import train
 from mtdnn.registry import Registry
 from mtdnn.samplers import TemperatureSampler
-from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import latest_checkpoint
-from mtdnn.training.state import TrainerControl, TrainerState
 from tests.conftest import quickstart_config
+from tests.training.resume_helpers import Crash, evaluations, final_weights
 
 # The quickstart's 600 SST-2, 400 MRPC and 400 RTE examples in batches of 32.
 BATCHES = {"sst2": math.ceil(600 / 32), "mrpc": math.ceil(400 / 32), "rte": math.ceil(400 / 32)}
 STEPS = 60  # per epoch, more than the 45 batches of one pass over the data
-
-
-class Crash(Callback):
-    """Simulates a killed process: raises after a given optimizer step."""
-
-    def __init__(self, at_step: int) -> None:
-        self.at_step = at_step
-
-    def on_step_end(self, state: TrainerState, control: TrainerControl) -> None:
-        if state.global_step == self.at_step:
-            raise KeyboardInterrupt(f"simulated interruption at step {self.at_step}")
-
-
-def _final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
-    checkpoint = latest_checkpoint(run_dir / "checkpoints")
-    assert checkpoint is not None
-    return load_file(str(checkpoint / "model.safetensors"))
-
-
-def _evaluations(run_dir: Path) -> list[dict[str, object]]:
-    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
-    return [{k: v for k, v in json.loads(line).items() if k != "eval_seconds"} for line in lines]
 
 
 def test_temperature_sampling_past_the_data_trains_and_resumes_exactly(
@@ -70,10 +45,10 @@ def test_temperature_sampling_past_the_data_trains_and_resumes_exactly(
     resumed = train(config, interrupted, registry, resume=True)
 
     assert resumed.state.global_step == 2 * STEPS
-    expected, actual = _final_weights(straight), _final_weights(interrupted)
+    expected, actual = final_weights(straight), final_weights(interrupted)
     assert expected.keys() == actual.keys()
     assert [name for name in expected if not torch.equal(expected[name], actual[name])] == []
-    assert _evaluations(interrupted) == _evaluations(straight)
+    assert evaluations(interrupted) == evaluations(straight)
 
 
 def test_total_steps_follow_the_plans_and_accumulation(
