@@ -65,32 +65,45 @@ def main() -> None:
     parser.add_argument("--glue-dir", default=str(ROOT.parent / "shared" / "data" / "glue"))
     parser.add_argument("--tasks", nargs="+", default=list(MAIN))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs of single-task and multi-task runs")
+    parser.add_argument(
+        "--finetune-epochs", type=int, help="epochs of the fine-tuning stage (default: --epochs)"
+    )
     parser.add_argument("--limits", nargs="*", default=[], help="TASK=N caps a task's training examples")
     args = parser.parse_args()
     limits = dict(item.split("=") for item in args.limits)
-    common = ["-A", f"glue_dir={args.glue_dir}", "--tla-code", f"epochs={args.epochs}"]
+    common = ["-A", f"glue_dir={args.glue_dir}"]
+    finetune_epochs = args.epochs if args.finetune_epochs is None else args.finetune_epochs
     scores: dict[tuple[str, str], list[dict[str, float]]] = {}
     for seed in args.seeds:
         seeded = [*common, "--tla-code", f"seed={seed}"]
+        trained = [*seeded, "--tla-code", f"epochs={args.epochs}"]
         limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
         multi_dir = args.runs / f"multitask-seed{seed}"
         multi = run(
             "configs/glue/multitask.jsonnet",
             multi_dir,
-            [*seeded, "-A", f"tasks={','.join(args.tasks)}", "--tla-code", f"limits={limit_code}"],
+            [*trained, "-A", f"tasks={','.join(args.tasks)}", "--tla-code", f"limits={limit_code}"],
         )
         for task in args.tasks:
-            single_tlas = [*seeded, "-A", f"task={task}"] + (
+            data_tlas = ["-A", f"task={task}"] + (
                 ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
             )
+            single_tlas = [*trained, *data_tlas]
             scores.setdefault(("single-task", task), []).append(
                 run("configs/glue/single_task.jsonnet", args.runs / f"single-{task}-seed{seed}", single_tlas)[
                     task
                 ]
             )
             scores.setdefault(("multi-task", task), []).append(multi[task])
-            tuned = [*single_tlas, "-A", f"init_from={multi_dir}"]
+            tuned = [
+                *seeded,
+                *data_tlas,
+                "--tla-code",
+                f"epochs={finetune_epochs}",
+                "-A",
+                f"init_from={multi_dir}",
+            ]
             scores.setdefault(("multi-task + fine-tune", task), []).append(
                 run("configs/glue/single_task.jsonnet", args.runs / f"finetune-{task}-seed{seed}", tuned)[
                     task
