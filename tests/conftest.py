@@ -71,6 +71,15 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Pat
     return folder
 
 
+@pytest.fixture(scope="session")
+def family_dirs(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[str, Path]:
+    """Tiny BERT, RoBERTa, DistilBERT, ELECTRA and DeBERTa-v2 folders (see tests/encoders/families.py)."""
+    from tests.encoders.families import FAMILIES, build_family, shipped_texts
+
+    texts = list(shipped_texts(repo_root))
+    return {family: build_family(family, tmp_path_factory.mktemp(family), texts) for family in FAMILIES}
+
+
 @pytest.fixture
 def registry() -> Registry:
     """A fresh registry holding the built-in components (no installed plugins)."""

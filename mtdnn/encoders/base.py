@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,26 @@ from torch import nn
 from mtdnn.errors import ConfigurationError
 from mtdnn.types import EncoderOutput, Example
 
-__all__ = ["ENCODER_WEIGHTS", "Encoder", "Features"]
+__all__ = ["ENCODER_WEIGHTS", "Encoder", "Features", "TokenVocabulary"]
 
 Features = dict[str, list[int]]
 
 ENCODER_WEIGHTS = "encoder.safetensors"
+
+
+@dataclass(frozen=True)
+class TokenVocabulary:
+    """What a masked-LM head needs to know about an encoder's token ids.
+
+    Args:
+        size: Number of token ids (rows of the word-embedding table).
+        mask_id: The id of the mask token.
+        special_ids: Ids never masked or used as random replacements (padding, separators, ...).
+    """
+
+    size: int
+    mask_id: int
+    special_ids: frozenset[int]
 
 
 class Encoder(nn.Module):
@@ -43,6 +59,61 @@ class Encoder(nn.Module):
     def forward(self, inputs: dict[str, torch.Tensor]) -> EncoderOutput:
         """Encode a padded batch."""
         raise NotImplementedError
+
+    def word_embeddings(self) -> nn.Module:
+        """The module that maps ``inputs["input_ids"]`` to word vectors ``[B, T, E]``.
+
+        Position and segment embeddings, normalisation and dropout come after it, inside
+        :meth:`forward`. :meth:`embed` and :meth:`forward_embedded` are built on it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not expose its word embeddings")
+
+    def token_vocabulary(self) -> TokenVocabulary:
+        """The encoder's token ids, for masked-LM heads.
+
+        Raises:
+            ConfigurationError: The encoder has no mask token (the default).
+        """
+        raise ConfigurationError(
+            f"the {type(self).__name__} encoder has no mask token, so it cannot train a masked-LM head"
+        )
+
+    def embed(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The word embeddings of a batch, ``[B, T, E]``: the input of an adversarial perturbation."""
+        embeddings: torch.Tensor = self.word_embeddings()(inputs["input_ids"])
+        return embeddings
+
+    def forward_embedded(self, inputs: dict[str, torch.Tensor], embeddings: torch.Tensor) -> EncoderOutput:
+        """Encode a batch with ``embeddings`` in place of its word embeddings.
+
+        Everything after the word-embedding lookup runs as in :meth:`forward` (position and
+        segment embeddings are added once, by the model's own code), so
+        ``forward_embedded(inputs, embed(inputs))`` is exactly ``forward(inputs)``. Adversarial
+        training passes ``embed(inputs) + delta`` and back-propagates to ``delta``.
+
+        Args:
+            inputs: The padded batch, as for :meth:`forward`.
+            embeddings: ``[B, T, E]`` vectors, e.g. a perturbation of :meth:`embed`'s output.
+
+        Raises:
+            ValueError: ``embeddings`` does not have the shape of the batch's word embeddings.
+        """
+        module = self.word_embeddings()
+
+        def replace(_module: nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
+            if output.shape != embeddings.shape:
+                raise ValueError(
+                    f"embeddings of shape {tuple(embeddings.shape)} do not fit the batch's word embeddings "
+                    f"of shape {tuple(output.shape)}"
+                )
+            return embeddings.to(output.dtype)
+
+        handle = module.register_forward_hook(replace)
+        try:
+            output: EncoderOutput = self(inputs)
+        finally:
+            handle.remove()
+        return output
 
     def parameter_depths(self) -> dict[str, int]:
         """Depth of each parameter counted from the top (0 = the top layer), for layer-wise decay.

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import torch
 
-from mtdnn.encoders.base import Encoder, Features
+from mtdnn.encoders.base import Encoder, Features, TokenVocabulary
 from mtdnn.encoders.pretrained import PretrainedModel
 from mtdnn.errors import ConfigurationError
 from mtdnn.types import EncoderOutput, Example
@@ -19,7 +19,7 @@ __all__ = ["HuggingFaceEncoder"]
 
 logger = logging.getLogger(__name__)
 
-Pooling = Literal["cls", "mean", "pooler"]
+Pooling = Literal["cls", "mean", "pooler", "auto"]
 
 _LAYER = re.compile(r"\.layers?\.(\d+)\.")
 
@@ -28,19 +28,40 @@ class HuggingFaceEncoder(Encoder):
     """A pretrained Transformer encoder from a Hugging Face model folder, loaded without network.
 
     Pairs are encoded the way the model's own tokenizer does it (``[CLS] a [SEP] b [SEP]`` for
-    BERT, ``<s> a </s></s> b </s>`` for RoBERTa); ``token_type_ids`` are passed only to models
-    whose tokenizer produces them, and padding uses the tokenizer's pad id and side.
+    BERT, DistilBERT, ELECTRA and DeBERTa-v2, ``<s> a </s></s> b </s>`` for RoBERTa);
+    ``token_type_ids`` are passed only to models whose tokenizer produces them, and padding uses
+    the tokenizer's pad id and side.
 
     Args:
         model: A registered pretrained name (``all_minilm_l6_v2``) or the path of a folder with
             ``config.json``, the weights and the tokenizer files.
-        pooling: How one vector per sequence is made: ``cls`` (first token state), ``mean``
-            (mean of the real tokens) or ``pooler`` (the model's pooler, where it has one).
+        pooling: How one vector per sequence is made: ``cls`` (the first token's state), ``mean``
+            (mean of the real tokens), ``pooler`` (the model's pooler, an error where it has
+            none) or ``auto`` (the pooler where the model has one, else the first token).
+        num_layers: Keep only the first ``num_layers`` Transformer layers (with their pretrained
+            weights), e.g. to build a small student; ``None`` keeps all.
+        freeze: Train none of the encoder's parameters (only the heads learn).
+        freeze_layers: Freeze the embeddings and the lowest ``freeze_layers`` Transformer layers;
+            0 freezes nothing.
+        gradient_checkpointing: Recompute layer activations in the backward pass instead of
+            storing them: less memory, about a third more compute; results are unchanged.
+        random_init: Build the model from the folder's ``config.json`` with random weights (for
+            masked-LM pre-training from scratch); the tokenizer still comes from the folder.
     """
 
-    def __init__(self, model: PretrainedModel | str, *, pooling: Pooling = "cls") -> None:
+    def __init__(
+        self,
+        model: PretrainedModel | str,
+        *,
+        pooling: Pooling = "cls",
+        num_layers: int | None = None,
+        freeze: bool = False,
+        freeze_layers: int = 0,
+        gradient_checkpointing: bool = False,
+        random_init: bool = False,
+    ) -> None:
         super().__init__()
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         folder = model.locate() if isinstance(model, PretrainedModel) else Path(model)
         if not (folder / "config.json").is_file():
@@ -52,19 +73,56 @@ class HuggingFaceEncoder(Encoder):
             )
         self.folder = folder
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True)
-        if pooling == "pooler" and getattr(self.model, "pooler", None) is None:
+        config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
+        available = _layer_count(config)
+        if num_layers is not None:
+            if not 1 <= num_layers <= available:
+                raise ConfigurationError(
+                    f"num_layers must be between 1 and the model's {available} layers, got {num_layers}",
+                    path="encoder.num_layers",
+                )
+            config.num_hidden_layers = num_layers  # DistilBERT maps this name to n_layers
+        if random_init:
+            self.model = AutoModel.from_config(config)  # type: ignore[no-untyped-call]
+        else:
+            self.model = AutoModel.from_pretrained(str(folder), config=config, local_files_only=True)
+        self.num_layers = _layer_count(self.model.config)
+        has_pooler = getattr(self.model, "pooler", None) is not None
+        if pooling == "pooler" and not has_pooler:
             raise ConfigurationError(
                 f"the model in {str(folder)!r} has no pooler",
                 path="encoder.pooling",
-                hint="use pooling 'cls' or 'mean'",
+                hint="use pooling 'cls', 'mean' or 'auto'",
             )
-        self.pooling = pooling
+        self.pooling: Pooling = ("pooler" if has_pooler else "cls") if pooling == "auto" else pooling
         self.input_names = tuple(self.tokenizer.model_input_names)
         if self.tokenizer.pad_token_id is None:
             raise ConfigurationError(
                 f"the tokenizer in {str(folder)!r} has no pad token", path="encoder.model"
             )
+        if not 0 <= freeze_layers <= self.num_layers:
+            raise ConfigurationError(
+                f"freeze_layers must be between 0 and the model's {self.num_layers} layers, "
+                f"got {freeze_layers}",
+                path="encoder.freeze_layers",
+            )
+        for name, parameter in self.named_parameters():
+            if freeze or _below(name, freeze_layers):
+                parameter.requires_grad_(False)
+        if gradient_checkpointing:
+            if not self.model.supports_gradient_checkpointing:
+                raise ConfigurationError(
+                    f"{type(self.model).__name__} does not support gradient checkpointing",
+                    path="encoder.gradient_checkpointing",
+                )
+            # transformers 5 renamed gradient_checkpointing_enable to activation_checkpointing_enable
+            enable = getattr(self.model, "activation_checkpointing_enable", None)
+            if enable is not None:
+                enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                self.model.gradient_checkpointing_enable(
+                    gradient_checkpointing_kwargs={"use_reentrant": False}
+                )
 
     @property
     def output_dim(self) -> int:
@@ -119,15 +177,35 @@ class HuggingFaceEncoder(Encoder):
             pooled = hidden[:, first] if first == 0 else _first_real_token(hidden, mask)
         return EncoderOutput(hidden=hidden, mask=mask, pooled=pooled)
 
+    def token_vocabulary(self) -> TokenVocabulary:
+        """The tokenizer's mask id and special ids; the size of the model's embedding table.
+
+        Raises:
+            ConfigurationError: The tokenizer has no mask token.
+        """
+        mask_id = self.tokenizer.mask_token_id
+        if mask_id is None:
+            raise ConfigurationError(
+                f"the tokenizer in {str(self.folder)!r} has no mask token, "
+                "so it cannot train a masked-LM head"
+            )
+        size = int(self.model.get_input_embeddings().num_embeddings)
+        return TokenVocabulary(
+            size=size, mask_id=int(mask_id), special_ids=frozenset(self.tokenizer.all_special_ids)
+        )
+
+    def word_embeddings(self) -> torch.nn.Module:
+        """The model's input (word) embedding table."""
+        module: torch.nn.Module = self.model.get_input_embeddings()
+        return module
+
     def parameter_depths(self) -> dict[str, int]:
         """Transformer layer ``i`` of ``L`` is at depth ``L - 1 - i``; embeddings at ``L``; the rest at 0.
 
         Layers are recognised by the ``layer.N.`` (BERT, RoBERTa, DistilBERT, ELECTRA, DeBERTa)
         or ``layers.N.`` part of a parameter's name.
         """
-        layers = int(
-            getattr(self.model.config, "num_hidden_layers", 0) or getattr(self.model.config, "n_layers", 0)
-        )
+        layers = self.num_layers
         depths: dict[str, int] = {}
         for name, _ in self.named_parameters():
             match = _LAYER.search(name)
@@ -167,8 +245,21 @@ class HuggingFaceEncoder(Encoder):
 
     @classmethod
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:
-        """Point ``model`` at the saved folder."""
-        return {**params, "model": str(directory)}
+        """Point ``model`` at the saved folder (whose weights are the trained ones)."""
+        return {**params, "model": str(directory), "random_init": False}
+
+
+def _below(name: str, layers: int) -> bool:
+    """Whether parameter ``name`` is an embedding or belongs to one of the lowest ``layers`` layers."""
+    if layers == 0:
+        return False
+    match = _LAYER.search(name)
+    return int(match.group(1)) < layers if match is not None else "embeddings" in name
+
+
+def _layer_count(config: Any) -> int:
+    """The number of Transformer layers a Hugging Face config describes."""
+    return int(getattr(config, "num_hidden_layers", 0) or getattr(config, "n_layers", 0))
 
 
 def _first_real_token(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
