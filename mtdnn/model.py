@@ -27,10 +27,11 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict(dict(heads))
 
     def forward(self, batch: TaskBatch) -> HeadOutput:
-        """Encode the batch and apply its task's head."""
+        """Let the batch's head prepare it (e.g. mask tokens), encode it and apply the head."""
         if batch.task not in self.heads:
             raise KeyError(f"no head for task {batch.task!r}; tasks: {sorted(self.heads)}")
         head = self.head(batch.task)
+        batch = head.prepare(batch)
         output: HeadOutput = head(self.encoder(batch.inputs), batch)
         return output
 

@@ -82,7 +82,13 @@ class HeadOutput:
     """What a task head returns.
 
     Args:
-        logits: Raw scores, ``[B, C]`` for classification.
+        logits: Raw scores, ``[B, C]`` for classification; ``[M, V]`` for a token-level head that
+            scores ``M`` selected tokens (the masked tokens of a masked-LM batch).
+        targets: Targets the head derived from its own input rather than from labels (masked-LM:
+            the original ids of the ``M`` masked tokens), for the loss and for evaluation.
+        rows: For token-level logits, the batch row ``[M]`` each logits row belongs to.
     """
 
     logits: torch.Tensor
+    targets: torch.Tensor | None = None
+    rows: torch.Tensor | None = None

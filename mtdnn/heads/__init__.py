@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mtdnn.heads.base import Head
 from mtdnn.heads.classification import ClassificationHead
+from mtdnn.heads.mlm import MaskedLmHead
 from mtdnn.heads.multilabel import MultiLabelHead
 from mtdnn.heads.ranking import RankingHead, RankingOutput
 from mtdnn.heads.regression import RegressionHead
@@ -14,6 +15,7 @@ from mtdnn.registry import Registry
 __all__ = [
     "ClassificationHead",
     "Head",
+    "MaskedLmHead",
     "MultiLabelHead",
     "RankingHead",
     "RankingOutput",
@@ -30,3 +32,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Head, "regression", RegressionHead)
     registry.add(Head, "ranking", RankingHead)
     registry.add(Head, "multilabel", MultiLabelHead)
+    registry.add(Head, "mlm", MaskedLmHead)

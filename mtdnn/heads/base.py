@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -11,10 +13,20 @@ __all__ = ["Head", "output_layers"]
 
 
 class Head(nn.Module):
-    """Maps the shared encoder's output to one task's scores."""
+    """Maps the shared encoder's output to one task's scores.
+
+    A ``self_supervised`` head makes its targets from its input (masked-LM), so its task trains
+    and evaluates on unlabelled files.
+    """
+
+    self_supervised: ClassVar[bool] = False
+
+    def prepare(self, batch: TaskBatch) -> TaskBatch:
+        """Change a batch before the encoder sees it (masked-LM masks tokens); the default keeps it."""
+        return batch
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
-        """Score one batch of this head's task."""
+        """Score one batch of this head's task (after :meth:`prepare`)."""
         raise NotImplementedError
 
     def predict(self, output: HeadOutput) -> torch.Tensor:

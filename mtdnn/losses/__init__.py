@@ -5,6 +5,7 @@ from __future__ import annotations
 from mtdnn.hooks.markers import hookimpl
 from mtdnn.losses.base import Loss
 from mtdnn.losses.cross_entropy import CrossEntropyLoss
+from mtdnn.losses.mlm import MaskedLmLoss
 from mtdnn.losses.multilabel import BinaryCrossEntropyLoss
 from mtdnn.losses.ranking import RankingCrossEntropyLoss
 from mtdnn.losses.regression import MeanSquaredErrorLoss
@@ -14,6 +15,7 @@ __all__ = [
     "BinaryCrossEntropyLoss",
     "CrossEntropyLoss",
     "Loss",
+    "MaskedLmLoss",
     "MeanSquaredErrorLoss",
     "RankingCrossEntropyLoss",
 ]
@@ -26,3 +28,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Loss, "mse", MeanSquaredErrorLoss)
     registry.add(Loss, "ranking_ce", RankingCrossEntropyLoss)
     registry.add(Loss, "bce", BinaryCrossEntropyLoss)
+    registry.add(Loss, "mlm", MaskedLmLoss)

@@ -6,6 +6,7 @@ from mtdnn.hooks.markers import hookimpl
 from mtdnn.metrics.averaged_f1 import MacroF1, MicroF1
 from mtdnn.metrics.base import Metric
 from mtdnn.metrics.classification import F1, Accuracy, MatthewsCorrelation
+from mtdnn.metrics.masked_lm import MaskedLmMetric
 from mtdnn.metrics.ranking import RankingAccuracy, RocAuc
 from mtdnn.metrics.regression import PearsonCorrelation, SpearmanCorrelation
 from mtdnn.registry import Registry
@@ -14,6 +15,7 @@ __all__ = [
     "F1",
     "Accuracy",
     "MacroF1",
+    "MaskedLmMetric",
     "MatthewsCorrelation",
     "Metric",
     "MicroF1",
@@ -36,3 +38,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Metric, "spearman", SpearmanCorrelation)
     registry.add(Metric, "auc", RocAuc)
     registry.add(Metric, "ranking_accuracy", RankingAccuracy)
+    registry.add(Metric, "masked_lm", MaskedLmMetric)

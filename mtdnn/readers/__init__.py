@@ -9,6 +9,7 @@ from mtdnn.readers.glue import GlueReader
 from mtdnn.readers.qnli import QnliRankingReader
 from mtdnn.readers.scitail import SciTailReader
 from mtdnn.readers.snli import SnliReader
+from mtdnn.readers.text import TaskTextsReader, TextReader
 from mtdnn.readers.wrappers import SubsampleReader, SwapPairsReader
 from mtdnn.registry import Registry
 
@@ -21,6 +22,8 @@ __all__ = [
     "SnliReader",
     "SubsampleReader",
     "SwapPairsReader",
+    "TaskTextsReader",
+    "TextReader",
 ]
 
 
@@ -34,3 +37,5 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Reader, "qnli_ranking", QnliRankingReader)
     registry.add(Reader, "subsample", SubsampleReader)
     registry.add(Reader, "swap_pairs", SwapPairsReader)
+    registry.add(Reader, "text", TextReader)
+    registry.add(Reader, "task_texts", TaskTextsReader)

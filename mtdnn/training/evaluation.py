@@ -71,13 +71,17 @@ def evaluate_task(
     Every metric receives the predictions and targets, the class probabilities as ``scores``
     and, for grouped data, the examples' group ids as ``groups``.
 
+    A self-supervised head (masked-LM) scores unlabelled data; its metrics read the head's
+    per-example predictions and receive placeholder targets.
+
     Raises:
         ConfigurationError: The data has no labels to score against.
     """
-    if data.targets is None:
+    self_supervised = model.head(task.name).self_supervised
+    if data.targets is None and not self_supervised:
         raise ConfigurationError(f"task {task.name!r}: the file has no labels, so it cannot be evaluated")
     result = predict_task(model, task, data, device=device, precision=precision)
-    targets = torch.tensor(data.targets)
+    targets = torch.zeros(len(data.examples)) if data.targets is None else torch.tensor(data.targets)
     groups = None if data.groups is None else torch.tensor(data.groups)
     scores: dict[str, float] = {}
     for metric in task.settings.metrics:
