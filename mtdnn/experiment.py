@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.samplers.base import TaskSampler
 from mtdnn.samplers.shuffle_all import ShuffleAllSampler
-from mtdnn.task import Task, build_task
+from mtdnn.task import Task, TaskSettings, build_head, build_task_settings, training_texts
 from mtdnn.training.settings import TrainerSettings
 
 __all__ = ["TOP_LEVEL_KEYS", "Experiment", "build_experiment", "seed_everything"]
@@ -66,11 +67,35 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _text_sources(name: str, settings: dict[str, TaskSettings]) -> dict[str, TaskSettings] | None:
+    """The settings of the tasks whose texts task ``name`` trains on (``texts_from``), checked."""
+    wanted = settings[name].texts_from
+    if wanted is None:
+        return None
+    sources = {}
+    for other in wanted:
+        if other not in settings or other == name:
+            raise ConfigurationError(
+                f"texts_from names {other!r}, which is not another task of this config",
+                path=f"tasks.{name}.texts_from",
+                hint=f"tasks: {', '.join(t for t in settings if t != name)}",
+            )
+        if settings[other].train is None:
+            raise ConfigurationError(
+                f"texts_from names {other!r}, which has no 'train' file", path=f"tasks.{name}.texts_from"
+            )
+        sources[other] = settings[other]
+    return sources
+
+
 def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
     """Build an experiment from an evaluated config.
 
     Components are built in a fixed order after seeding, so the same config and seed give the
-    same initial weights.
+    same initial weights: each task's settings (reader, loss, metrics), then the encoder, then the
+    heads. The encoder receives ``corpus`` when its constructor declares it: a zero-argument
+    callable that yields the texts of every task's training file (see
+    :func:`~mtdnn.task.training_texts`), read only if called, e.g. to build a vocabulary.
 
     Raises:
         ConfigurationError: An unknown or missing top-level key, or any error in a component.
@@ -88,11 +113,23 @@ def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigurationError(f"seed must be an integer, got {seed!r}", path="seed")
     seed_everything(seed)
-    encoder = build(registry, Encoder, config["encoder"], path="encoder")
     task_configs = config["tasks"]
     if not isinstance(task_configs, dict) or not task_configs:
         raise ConfigurationError("tasks must be a non-empty object of task name -> task", path="tasks")
-    tasks = {name: build_task(registry, name, params, encoder) for name, params in task_configs.items()}
+    settings = {name: build_task_settings(registry, name, params) for name, params in task_configs.items()}
+    encoder = build(
+        registry,
+        Encoder,
+        config["encoder"],
+        path="encoder",
+        corpus=functools.partial(training_texts, settings),
+    )
+    tasks = {
+        name: Task(
+            name, each, build_head(registry, name, each, encoder), text_sources=_text_sources(name, settings)
+        )
+        for name, each in settings.items()
+    }
     sampler_config = config.get("sampler")
     sampler = (
         ShuffleAllSampler()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mtdnn.config import build
-from mtdnn.data import TaskData, load_task_data
+from mtdnn.data import TaskData, featurize_examples, load_task_data, read_examples
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
 from mtdnn.heads.base import Head
@@ -14,8 +16,9 @@ from mtdnn.losses.base import Loss
 from mtdnn.metrics.base import Metric
 from mtdnn.readers.base import Reader
 from mtdnn.registry import Registry
+from mtdnn.types import Example
 
-__all__ = ["Task", "TaskSettings", "build_task"]
+__all__ = ["Task", "TaskSettings", "build_head", "build_task", "build_task_settings", "training_texts"]
 
 
 class TaskSettings:
@@ -40,6 +43,10 @@ class TaskSettings:
         train_reader: Reads the training file instead of ``reader`` (dev and test files still use
             ``reader``): e.g. a ``subsample`` or ``swap_pairs`` wrapper around the same reader, so
             that evaluation stays on the full, unchanged dev set. Its labels must equal ``reader``'s.
+        texts_from: Train on the texts of these other tasks' training files instead of a
+            ``train`` file: each ``text_a`` and ``text_b`` becomes one unlabelled example, read as
+            those tasks read them (reader, ``train_reader``, ``train_limit``). This makes a
+            masked-LM task an auxiliary task over the other tasks' text.
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class TaskSettings:
         train_limit: int | None = None,
         labels: list[str] | None = None,
         train_reader: Reader | None = None,
+        texts_from: list[str] | None = None,
     ) -> None:
         for key, value in (
             ("batch_size", batch_size),
@@ -88,6 +96,12 @@ class TaskSettings:
         self.loss_weight = loss_weight
         self.train_limit = train_limit
         self.train_reader = train_reader
+        if texts_from is not None and (train is not None or not texts_from):
+            raise ConfigurationError(
+                "texts_from needs at least one task name and replaces the 'train' file",
+                hint="give either train: FILE or texts_from: ['task', ...]",
+            )
+        self.texts_from = texts_from
         if labels is not None and len(set(labels)) != len(labels):
             raise ConfigurationError(f"labels has duplicates: {labels}")
         self.labels = labels
@@ -96,6 +110,10 @@ class TaskSettings:
                 f"train_reader has labels {train_reader.labels}, reader has {reader.labels}",
                 hint="wrap the task's reader, e.g. {type: 'subsample', reader: ..., fraction: 0.1}",
             )
+
+    def has(self, split: str) -> bool:
+        """Whether the task has data for ``split`` (a file, or for training also ``texts_from``)."""
+        return self.file(split) is not None or (split == "train" and self.texts_from is not None)
 
     def reader_for(self, split: str) -> Reader:
         """The reader of ``split``: ``train_reader`` for the training file if set, else ``reader``."""
@@ -114,10 +132,22 @@ class TaskSettings:
 class Task:
     """A named task with its settings, label vocabulary and head."""
 
-    def __init__(self, name: str, settings: TaskSettings, head: Head) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: TaskSettings,
+        head: Head,
+        *,
+        text_sources: Mapping[str, TaskSettings] | None = None,
+    ) -> None:
+        if settings.texts_from is not None and text_sources is None:
+            raise ConfigurationError(
+                f"task {name!r} trains on the texts of {settings.texts_from}, but no tasks were given"
+            )
         self.name = name
         self.settings = settings
         self.head = head
+        self.text_sources = text_sources
 
     @property
     def labels(self) -> list[str] | None:
@@ -141,6 +171,13 @@ class Task:
         cap = self.settings.train_limit if split == "train" else None
         if limit is not None:
             cap = limit if cap is None else min(cap, limit)
+        if split == "train" and path is None and self.text_sources is not None:
+            texts = itertools.islice(training_texts(self.text_sources), cap)
+            examples = [Example(id=f"{self.name}:{i}", text_a=text) for i, text in enumerate(texts)]
+            source = "the training texts of " + ", ".join(self.text_sources)
+            return featurize_examples(
+                self.name, examples, encoder, max_length=self.settings.max_length, labels=None, source=source
+            )
         return load_task_data(
             self.name,
             self.settings.reader_for(split),
@@ -166,21 +203,60 @@ class Task:
 def build_task(registry: Registry, name: str, params: Any, encoder: Encoder) -> Task:
     """Build a task from its config: its settings first, then the head with run-time facts.
 
-    The head receives ``input_dim`` (the encoder's output size), ``num_labels`` (the reader's
-    label count, 1 for real-valued tasks) and ``task`` when its constructor declares them.
+    The same as :func:`build_task_settings` followed by :func:`build_head`.
+    """
+    settings = build_task_settings(registry, name, params)
+    return Task(name, settings, build_head(registry, name, settings, encoder))
+
+
+def build_task_settings(registry: Registry, name: str, params: Any) -> TaskSettings:
+    """Build everything a task's config says except its head (which needs the encoder).
+
+    Raises:
+        ConfigurationError: ``params`` is not an object, or does not fit :class:`TaskSettings`.
     """
     path = f"tasks.{name}"
     if not isinstance(params, dict):
         raise ConfigurationError(f"a task must be an object, got {type(params).__name__}", path=path)
-    settings = build(registry, TaskSettings, params, path=path)
+    settings: TaskSettings = build(registry, TaskSettings, params, path=path)
+    return settings
+
+
+def build_head(registry: Registry, name: str, settings: TaskSettings, encoder: Encoder) -> Head:
+    """Build a task's head from its settings, with the run-time facts it declares.
+
+    The head receives ``input_dim`` (the encoder's output size), ``num_labels`` (the reader's
+    label count, 1 for real-valued tasks), ``task`` and ``encoder`` (the shared encoder, e.g. for
+    tying a masked-LM head to its word embeddings) when its constructor declares them.
+    """
     labels = settings.labels if settings.labels is not None else settings.reader.labels
-    head = build(
+    head: Head = build(
         registry,
         Head,
         settings.head,
-        path=f"{path}.head",
+        path=f"tasks.{name}.head",
         input_dim=encoder.output_dim,
         num_labels=len(labels) if labels is not None else 1,
         task=name,
+        encoder=encoder,
     )
-    return Task(name, settings, head)
+    return head
+
+
+def training_texts(settings: Mapping[str, TaskSettings]) -> Iterator[str]:
+    """Yield the texts (``text_a``, then ``text_b`` where set) of every task's training file.
+
+    Each file is read with the task's training reader and up to its ``train_limit``, as training
+    reads it; tasks without a training file are skipped. This is the ``corpus`` an encoder that
+    builds a vocabulary receives.
+
+    Raises:
+        DataError: A training file is missing or malformed.
+    """
+    for task in settings.values():
+        if task.train is None:
+            continue
+        for example in read_examples(task.reader_for("train"), task.train, limit=task.train_limit):
+            yield example.text_a
+            if example.text_b is not None:
+                yield example.text_b

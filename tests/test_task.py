@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from mtdnn.api.train import load_split
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import build_experiment
 from mtdnn.registry import Registry
+from mtdnn.task import build_task_settings, training_texts
 from tests.conftest import quickstart_config
 
 
@@ -54,4 +56,80 @@ def test_a_configured_label_list_sets_the_ids_and_must_cover_the_gold_labels(
         experiment.tasks["rte"].load("dev", experiment.encoder)
     config["tasks"]["rte"]["labels"] = ["a", "a"]
     with pytest.raises(ConfigurationError, match="duplicates"):
+        build_experiment(config, registry)
+
+
+def test_training_texts_read_each_training_file_as_training_does(
+    repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert)
+    tasks = config["tasks"]
+    tasks["rte"]["train_reader"] = {
+        "type": "subsample",
+        "reader": tasks["rte"]["reader"],
+        "count": 2,
+        "seed": 3,
+    }
+    tasks["sst2"]["train_limit"] = 3
+    del tasks["mrpc"]["train"]  # an evaluation-only task gives no texts
+    settings = {name: build_task_settings(registry, name, params) for name, params in tasks.items()}
+    experiment = build_experiment(config, registry)
+    expected = []
+    for data in load_split(experiment, "train").values():  # in task order, mrpc left out
+        for example in data.examples:
+            expected += [example.text_a] if example.text_b is None else [example.text_a, example.text_b]
+    assert list(training_texts(settings)) == expected
+    assert len(expected) == 3 + 2 * 2
+
+
+def _with_auxiliary_mlm(config: dict[str, Any], **mlm: Any) -> dict[str, Any]:
+    config["tasks"]["mlm"] = {
+        "reader": {"type": "text"},
+        "head": {"type": "mlm"},
+        "loss": {"type": "mlm"},
+        "metrics": [{"type": "masked_lm"}],
+        **mlm,
+    }
+    return config
+
+
+def test_texts_from_trains_a_task_on_the_other_tasks_training_texts(
+    repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = _with_auxiliary_mlm(quickstart_config(repo_root, tiny_bert), texts_from=["sst2", "rte"])
+    config["tasks"]["rte"]["train_limit"] = 5
+    experiment = build_experiment(config, registry)
+    train = load_split(experiment, "train")
+    data = train["mlm"]
+    assert data.targets is None
+    expected = [e.text_a for e in train["sst2"].examples]
+    for example in train["rte"].examples:
+        expected += [example.text_a, str(example.text_b)]
+    assert [example.text_a for example in data.examples] == expected  # 600 sentences + 5 pairs
+    assert "mlm" not in load_split(experiment, "dev")  # no dev file: trained on, never evaluated
+
+
+@pytest.mark.parametrize(
+    ("mlm", "message"),
+    [
+        ({"texts_from": ["sst2"], "train": "x.txt"}, "replaces the 'train' file"),
+        ({"texts_from": []}, "needs at least one task name"),
+        ({"texts_from": ["qnli"]}, "'qnli', which is not another task"),
+        ({"texts_from": ["mlm"]}, "'mlm', which is not another task"),
+    ],
+)
+def test_texts_from_errors(
+    repo_root: Path, tiny_bert: Path, registry: Registry, mlm: dict[str, Any], message: str
+) -> None:
+    config = _with_auxiliary_mlm(quickstart_config(repo_root, tiny_bert), **mlm)
+    with pytest.raises(ConfigurationError, match=message):
+        build_experiment(config, registry)
+
+
+def test_texts_from_a_task_without_training_data_is_refused(
+    repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = _with_auxiliary_mlm(quickstart_config(repo_root, tiny_bert), texts_from=["mrpc"])
+    del config["tasks"]["mrpc"]["train"]
+    with pytest.raises(ConfigurationError, match="has no 'train' file"):
         build_experiment(config, registry)

@@ -1,9 +1,11 @@
 // Multi-task learning on GLUE tasks together (MT-DNN's first stage), from the official GLUE files.
 //   mtdnn train configs/glue/multitask.jsonnet -s runs/mt -A glue_dir=../shared/data/glue
 //   ... -A tasks=rte,mrpc,stsb --tla-code 'limits={sst2: 2000}' -A sampler=temperature
+//   ... --tla-code mlm_auxiliary=true   (adds masked-LM over the tasks' training text as an auxiliary task)
 // `tasks` is a comma-separated list; `limits` caps the training examples of some tasks
 // (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1).
 local glue = import 'glue.libsonnet';
+local mlm = import 'mlm.libsonnet';
 
 function(
   tasks='rte,mrpc,stsb,cola,sst2,wnli',
@@ -14,6 +16,7 @@ function(
   batch_size=32,
   limits={},
   sampler='shuffle_all',
+  mlm_auxiliary=false,
   seed=13,
 ) {
   seed: seed,
@@ -21,7 +24,7 @@ function(
   tasks: {
     [name]: glue.official(name, glue_dir, batch_size=batch_size, train_limit=std.get(limits, name, null))
     for name in std.split(tasks, ',')
-  },
+  } + (if mlm_auxiliary then { mlm: mlm.auxiliary(std.split(tasks, ','), batch_size=batch_size) } else {}),
   sampler: { type: sampler },
   trainer: {
     epochs: epochs,

@@ -17,6 +17,7 @@ from mtdnn.config import evaluate_config
 from mtdnn.data import TaskData, make_batch
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment, build_experiment
+from mtdnn.heads.base import Head
 from mtdnn.hooks import jsonnet_paths
 from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
@@ -26,7 +27,15 @@ from mtdnn.training.evaluation import check_validation_metric
 from mtdnn.training.loop import Trainer
 from mtdnn.training.state import TrainerState
 
-__all__ = ["DryRunReport", "TrainResult", "dry_run", "load_config", "load_split", "train"]
+__all__ = [
+    "DryRunReport",
+    "TrainResult",
+    "check_pretraining_config",
+    "dry_run",
+    "load_config",
+    "load_split",
+    "train",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +68,27 @@ class DryRunReport:
     parameters: int
 
 
+def check_pretraining_config(config: Mapping[str, Any], registry: Registry) -> None:
+    """Check that a config trains a self-supervised (masked-LM) task, as pre-training needs.
+
+    Raises:
+        ConfigurationError: No task has a self-supervised head.
+    """
+    tasks = config.get("tasks")
+    heads = [task.get("head") for task in tasks.values()] if isinstance(tasks, dict) else []
+    names = [head if isinstance(head, str) else head.get("type") for head in heads if head is not None]
+    known = set(registry.names(Head))
+    if not any(
+        name in known and getattr(registry.resolve(Head, name), "self_supervised", False) for name in names
+    ):
+        raise ConfigurationError(
+            "pre-training needs a masked-LM task, and no task of this config has a self-supervised head",
+            path="tasks",
+            hint="add a task with head {type: 'mlm'} and loss {type: 'mlm'} over a text file "
+            "(see configs/pretrain/mlm.jsonnet)",
+        )
+
+
 def load_config(
     path: str | Path,
     pm: pluggy.PluginManager,
@@ -76,7 +106,7 @@ def load_split(experiment: Experiment, split: str, *, limit: int | None = None) 
     """Read and featurize ``split`` (train/dev/test) of every task that configures it."""
     data = {}
     for name, task in experiment.tasks.items():
-        if task.settings.file(split) is not None:
+        if task.settings.has(split):
             data[name] = task.load(split, experiment.encoder, limit=limit)
     return data
 
@@ -131,7 +161,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     settings = experiment.trainer
     dev_tasks = [name for name, task in experiment.tasks.items() if task.settings.dev is not None]
     check_validation_metric(experiment.tasks, dev_tasks, settings.validation_metric)
-    training = {name: 1 for name, task in experiment.tasks.items() if task.settings.train is not None}
+    training = {name: 1 for name, task in experiment.tasks.items() if task.settings.has("train")}
     if training:  # a sampler checks its options against the tasks when it plans (e.g. main_aux's main)
         experiment.sampler.plan(training, epoch=0, seed=experiment.seed, total_epochs=settings.epochs)
     device = select_device(settings.device)
@@ -142,7 +172,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     model.eval()
     report: dict[str, dict[str, Any]] = {}
     for name, task in experiment.tasks.items():
-        splits = [split for split in ("train", "dev") if task.settings.file(split) is not None]
+        splits = [split for split in ("train", "dev") if task.settings.has(split)]
         if not splits:
             raise ConfigurationError("the task has neither a 'train' nor a 'dev' file", path=f"tasks.{name}")
         report[name] = {"labels": task.labels}
@@ -151,7 +181,8 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
             batch = make_batch(data, range(len(data)), experiment.encoder).to(device)
             with torch.no_grad(), autocast(device, settings.precision):
                 output = model(batch)
-                loss = task.settings.loss(output, batch) if batch.labels is not None else None
+                labelled = batch.labels is not None or task.head.self_supervised
+                loss = task.settings.loss(output, batch) if labelled else None
             report[name][split] = {
                 "batch": list(batch.inputs["input_ids"].shape),
                 "logits": list(output.logits.shape),

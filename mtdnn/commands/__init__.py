@@ -11,15 +11,16 @@ __all__ = ["mtdnn_register_commands"]
 
 @hookimpl
 def mtdnn_register_commands(cli: click.Group) -> None:
-    """Add train, evaluate, predict, glue-submission, plugins and registry."""
+    """Add train, pretrain, evaluate, predict, glue-submission, plugins and registry."""
     from mtdnn.commands.evaluate import evaluate_command
     from mtdnn.commands.glue_submission import glue_submission_command
     from mtdnn.commands.inspect import plugins_command, registry_group
     from mtdnn.commands.predict import predict_command
-    from mtdnn.commands.train import train_command
+    from mtdnn.commands.train import pretrain_command, train_command
 
     commands = (
         train_command,
+        pretrain_command,
         evaluate_command,
         predict_command,
         glue_submission_command,

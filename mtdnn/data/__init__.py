@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from mtdnn.data.batching import batch_indices, make_batch
-from mtdnn.data.dataset import TaskData, load_task_data
+from mtdnn.data.dataset import TaskData, featurize_examples, load_task_data, read_examples
 
-__all__ = ["TaskData", "batch_indices", "load_task_data", "make_batch"]
+__all__ = ["TaskData", "batch_indices", "featurize_examples", "load_task_data", "make_batch", "read_examples"]

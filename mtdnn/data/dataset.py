@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,15 @@ from mtdnn.errors import DataError
 from mtdnn.readers.base import Reader
 from mtdnn.types import Example
 
-__all__ = ["Target", "TaskData", "group_ids", "label_ids", "load_task_data"]
+__all__ = [
+    "Target",
+    "TaskData",
+    "featurize_examples",
+    "group_ids",
+    "label_ids",
+    "load_task_data",
+    "read_examples",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +84,9 @@ def group_ids(examples: Sequence[Example]) -> list[int] | None:
     return ids
 
 
-def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, source: str) -> tuple[Target, ...] | None:
+def label_ids(
+    examples: Sequence[Example], labels: Sequence[str] | None, *, source: str
+) -> tuple[Target, ...] | None:
     """Map gold labels to ids, floats (real-valued tasks) or multi-hot vectors; ``None`` if none is labelled.
 
     When any label is a list (a multi-label task), every label becomes a multi-hot float vector
@@ -96,7 +107,10 @@ def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, sour
 
     def label_id(example: Example, label: object) -> int:
         if str(label) not in index:
-            raise DataError(f"example {example.id!r} has label {label!r}; the task's labels are {list(labels)}", file=source)
+            raise DataError(
+                f"example {example.id!r} has label {label!r}; the task's labels are {list(labels)}",
+                file=source,
+            )
         return index[str(label)]
 
     if any(isinstance(example.label, list) for example in examples):
@@ -111,6 +125,17 @@ def label_ids(examples: Sequence[Example], labels: Sequence[str] | None, *, sour
     return tuple(label_id(example, example.label) for example in examples)
 
 
+def read_examples(reader: Reader, path: str | Path, *, limit: int | None = None) -> Iterator[Example]:
+    """Yield the first ``limit`` examples of ``path`` (all of them when ``limit`` is ``None``).
+
+    Raises:
+        DataError: The file is missing or malformed.
+    """
+    if not Path(path).is_file():
+        raise DataError("no such file", file=str(path))
+    yield from itertools.islice(reader.read(path), limit)
+
+
 def load_task_data(
     task: str,
     reader: Reader,
@@ -119,7 +144,7 @@ def load_task_data(
     *,
     max_length: int,
     limit: int | None = None,
-    labels: Sequence[str] | None | EllipsisType = ...,
+    labels: Sequence[str] | EllipsisType | None = ...,
 ) -> TaskData:
     """Read ``path`` with ``reader`` and featurize it with ``encoder``.
 
@@ -133,21 +158,42 @@ def load_task_data(
         labels: The label vocabulary that maps labels to ids (``None``: real-valued targets);
             by default the reader's.
     """
-    if not Path(path).is_file():
-        raise DataError("no such file", file=str(path))
-    examples: list[Example] = []
-    for example in reader.read(path):
-        if limit is not None and len(examples) >= limit:
-            break
-        examples.append(example)
-    if not examples:
-        raise DataError("the file holds no examples", file=str(path))
+    examples = list(read_examples(reader, path, limit=limit))
     vocabulary = reader.labels if labels is Ellipsis else labels
-    targets = label_ids(examples, vocabulary, source=str(path))
+    return featurize_examples(
+        task, examples, encoder, max_length=max_length, labels=vocabulary, source=str(path)
+    )
+
+
+def featurize_examples(
+    task: str,
+    examples: list[Example],
+    encoder: Encoder,
+    *,
+    max_length: int,
+    labels: Sequence[str] | None,
+    source: str,
+) -> TaskData:
+    """Featurize examples already read (with a progress bar on long inputs) and map their labels.
+
+    Args:
+        task: The task's name.
+        examples: The examples, in order.
+        encoder: Supplies the featurization.
+        max_length: Longest token sequence kept.
+        labels: The label vocabulary (``None``: real-valued targets or unlabelled).
+        source: Where the examples came from, for messages.
+
+    Raises:
+        DataError: There are no examples, or a label is not in ``labels``.
+    """
+    if not examples:
+        raise DataError("the file holds no examples", file=source)
+    targets = label_ids(examples, labels, source=source)
     features: list[Features] = []
     chunks = range(0, len(examples), _CHUNK)
     progress = tqdm(chunks, desc=f"tokenizing {task}", unit="chunk", disable=len(chunks) < 4, leave=False)
     for start in progress:
         features.extend(encoder.featurize(examples[start : start + _CHUNK], max_length=max_length))
-    logger.info("%s: %d examples from %s", task, len(examples), path)
+    logger.info("%s: %d examples from %s", task, len(examples), source)
     return TaskData(task=task, examples=tuple(examples), features=tuple(features), targets=targets)
