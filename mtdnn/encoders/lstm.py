@@ -204,9 +204,8 @@ class LstmEncoder(Encoder):
             return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         if self.pooling == "first":
             return hidden[:, 0]
-        half = (
-            hidden.size(-1) // 2
-        )  # 'last': the forward state at the last token, the backward one at the first
+        # 'last': the forward state at the last token, the backward one at the first
+        half = hidden.size(-1) // 2
         last = (real.sum(dim=1) - 1).clamp(min=0)
         forward = hidden[torch.arange(hidden.size(0), device=hidden.device), last, :half]
         return torch.cat([forward, hidden[:, 0, half:]], dim=-1)
