@@ -76,6 +76,7 @@ class Trainer:
         self.run_dir = run_dir
         self.callbacks = [*self.settings.callbacks, *callbacks]
         check_validation_metric(experiment.tasks, dev_data, experiment.trainer.validation_metric)
+        self._epoch_started = time.perf_counter()
         self.dist = setup_distributed(select_device(self.settings.device))
         self.device = self.dist.device(select_device(self.settings.device))
         # Steps per task and epoch; under data parallelism every step takes one batch per rank.
@@ -133,6 +134,7 @@ class Trainer:
         sizes = {name: tasks[name].settings.batch_size for name in self.train_data}
         batches = epoch_streams(self.train_data, sizes, seed=seed, epoch=state.epoch, share=self.dist.share)
         cursor = Counter(plan[: state.batches_done])
+        self._epoch_started = time.perf_counter()
         self.model.train()
         progress = tqdm(
             total=len(plan),
@@ -217,6 +219,7 @@ class Trainer:
             "dev": metrics,
             "score": score,
             "best": improved,
+            "train_seconds": round(started - self._epoch_started, 2),
             "eval_seconds": round(time.perf_counter() - started, 2),
             "world_size": self.dist.world_size,
         }

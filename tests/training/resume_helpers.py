@@ -34,5 +34,6 @@ def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
 def evaluations(run_dir: Path) -> list[dict[str, object]]:
     """The run's metrics.jsonl records without their timings (which differ between runs)."""
     return [
-        {k: v for k, v in r.items() if k != "eval_seconds"} for r in read_records(run_dir / "metrics.jsonl")
+        {k: v for k, v in r.items() if k not in ("eval_seconds", "train_seconds")}
+        for r in read_records(run_dir / "metrics.jsonl")
     ]
