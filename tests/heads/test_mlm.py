@@ -119,7 +119,8 @@ def test_per_sequence_predictions_feed_the_token_level_metric(
     encoder = HuggingFaceEncoder(str(family_dirs["bert"]))
     model = MultiTaskModel(encoder, {"mlm": _head(encoder)}).eval()
     batch = _batch(encoder, texts[:16])
-    output = model(batch)
+    with torch.no_grad():  # as evaluation runs it
+        output = model(batch)
     head = model.head("mlm")
     counts, nll = head.predict(output), head.probabilities(output)
     assert counts.shape == (16, 2) and nll.shape == (16, 1)
