@@ -133,24 +133,23 @@ class MaskedLmHead(Head):
     def predict(self, output: HeadOutput) -> torch.Tensor:
         """Per sequence: ``[correct, predicted]`` counts of its masked tokens, ``[B, 2]``."""
         targets, rows = _token_targets(output)
-        size = int(rows.max()) + 1 if len(rows) else 0
-        correct = torch.zeros(size, device=rows.device).index_add_(
-            0, rows, (output.logits.argmax(-1) == targets).float()
-        )
-        total = torch.zeros(size, device=rows.device).index_add_(
-            0, rows, torch.ones_like(targets, dtype=torch.float)
-        )
-        return torch.stack([correct, total], dim=1)
+        hits = (output.logits.argmax(-1) == targets).float()
+        return _per_sequence(torch.stack([hits, torch.ones_like(hits)], dim=1), rows)
 
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Per sequence: the summed negative log-likelihood of its masked tokens, ``[B, 1]``."""
         targets, rows = _token_targets(output)
-        size = int(rows.max()) + 1 if len(rows) else 0
         nll = functional.cross_entropy(output.logits.float(), targets, reduction="none")
-        return torch.zeros(size, device=rows.device).index_add_(0, rows, nll).unsqueeze(1)
+        return _per_sequence(nll.unsqueeze(1), rows)
 
 
 def _token_targets(output: HeadOutput) -> tuple[torch.Tensor, torch.Tensor]:
     if output.targets is None or output.rows is None:
         raise ValueError("a masked-LM output carries its targets and rows")
     return output.targets, output.rows
+
+
+def _per_sequence(values: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """Sum token-level ``values`` ``[M, K]`` into their sequences ``[B, K]`` (every sequence has a token)."""
+    size = int(rows.max()) + 1 if len(rows) else 0
+    return values.new_zeros(size, values.size(1)).index_add_(0, rows, values)
