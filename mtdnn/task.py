@@ -148,6 +148,8 @@ class Task:
         self.settings = settings
         self.head = head
         self.text_sources = text_sources
+        for metric in settings.metrics:
+            metric.bind_labels(self.labels)
 
     @property
     def labels(self) -> list[str] | None:

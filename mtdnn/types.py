@@ -6,7 +6,27 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-__all__ = ["EncoderOutput", "Example", "HeadOutput", "TaskBatch"]
+__all__ = ["Answer", "EncoderOutput", "Example", "HeadOutput", "SpanPrediction", "TaskBatch"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A gold answer of an extractive question: its text and where it starts in the context.
+
+    Args:
+        text: The answer as it appears in the context.
+        start: Character offset of the answer in the context (``Example.text_b``); ``-1`` when the
+            answer is known only as text (e.g. BioASQ golden answers not found in a snippet), so it
+            can be scored against but not trained on.
+    """
+
+    text: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        """Character offset just past the answer (``start + len(text)``)."""
+        return self.start + len(self.text)
 
 
 @dataclass(frozen=True)
@@ -22,6 +42,11 @@ class Example:
             (multi-label classification) or ``None`` (unlabelled test data).
         group: Groups examples that must be scored together, e.g. the candidate answers of one
             question in a ranking task (``None`` when the task has no groups).
+        words: The words of a pre-tokenized sentence (sequence labelling); ``text_a`` is then the
+            words joined by single spaces.
+        tags: One gold label per word of ``words`` (``None`` when unlabelled).
+        answers: Gold answers of an extractive question (``text_a``) in a context (``text_b``);
+            ``()`` for a question the context does not answer, ``None`` when unlabelled.
     """
 
     id: str
@@ -29,6 +54,9 @@ class Example:
     text_b: str | None = None
     label: str | float | list[str] | None = None
     group: str | None = None
+    words: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None
+    answers: tuple[Answer, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,3 +120,21 @@ class HeadOutput:
     logits: torch.Tensor
     targets: torch.Tensor | None = None
     rows: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    """The decoded answer of one extractive question (what a span head predicts per example).
+
+    Args:
+        text: The best answer, a substring of the context; ``""`` when the question is predicted
+            to have no answer in the context (SQuAD 2.0).
+        start: Character offset of ``text`` in the context; ``-1`` for no answer.
+        nbest: The candidate answers with their probabilities, most probable first (the best
+            non-empty candidates even when ``text`` is ``""``), for metrics that rank answers
+            (BioASQ's lenient accuracy and MRR).
+    """
+
+    text: str
+    start: int
+    nbest: tuple[tuple[str, float], ...] = ()

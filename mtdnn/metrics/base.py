@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 
-__all__ = ["Metric"]
+from mtdnn.types import Example
+
+__all__ = ["DecodedMetric", "Metric"]
 
 
 class Metric:
@@ -21,6 +26,14 @@ class Metric:
         self._targets: list[torch.Tensor] = []
         self._scores: list[torch.Tensor] = []
         self._groups: list[torch.Tensor] = []
+
+    def bind_labels(self, labels: Sequence[str] | None) -> None:
+        """Receive the task's label vocabulary in id order (``None`` for real-valued tasks).
+
+        Called once when the task is built, before any evaluation, for metrics that name
+        classes in their config (e.g. the negative class a relation F1 leaves out). The
+        default ignores it.
+        """
 
     def reset(self) -> None:
         """Forget everything accumulated so far."""
@@ -70,6 +83,49 @@ class Metric:
     def compute(self) -> dict[str, float]:
         """Return the scores over everything accumulated since the last reset."""
         raise NotImplementedError
+
+
+class DecodedMetric(Metric):
+    """Scores the decoded predictions of a structured task against its examples.
+
+    Tasks whose heads decode whole examples (tag sequences of sequence labelling, answer texts of
+    extractive QA) are scored by metrics of this kind: :meth:`add` receives one decoded
+    prediction per example, in the shape the task's head documents, with the examples as read
+    (their ``tags`` or ``answers`` are the gold standard). :meth:`compute` follows :class:`Metric`:
+    the first key is the main score.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._decoded: list[Any] = []
+        self._examples: list[Example] = []
+
+    def reset(self) -> None:
+        """Forget everything accumulated so far."""
+        super().reset()
+        self._decoded.clear()
+        self._examples.clear()
+
+    def add(self, predictions: Sequence[Any], examples: Sequence[Example]) -> None:
+        """Add decoded predictions, one per example, with their examples.
+
+        Raises:
+            ValueError: The two sequences differ in length.
+        """
+        if len(predictions) != len(examples):
+            raise ValueError(f"got {len(predictions)} predictions for {len(examples)} examples")
+        self._decoded.extend(predictions)
+        self._examples.extend(examples)
+
+    @property
+    def decoded(self) -> list[Any]:
+        """The decoded predictions added since the last reset."""
+        return self._decoded
+
+    @property
+    def examples(self) -> list[Example]:
+        """The examples added since the last reset, in the order of :attr:`decoded`."""
+        return self._examples
 
 
 def _rows(values: torch.Tensor) -> torch.Tensor:
