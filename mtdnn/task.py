@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from mtdnn.config import build
-from mtdnn.data import TaskData, featurize_examples, load_task_data, read_examples
+from mtdnn.data import TaskData, featurize_examples, read_examples
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
 from mtdnn.heads.base import Head
 from mtdnn.losses.base import Loss
-from mtdnn.metrics.base import Metric
+from mtdnn.metrics.base import DecodedMetric, Metric
 from mtdnn.readers.base import Reader
 from mtdnn.registry import Registry
 from mtdnn.types import Example
@@ -148,7 +148,18 @@ class Task:
         self.settings = settings
         self.head = head
         self.text_sources = text_sources
-        for metric in settings.metrics:
+        for index, metric in enumerate(settings.metrics):
+            decoded = isinstance(metric, DecodedMetric)
+            if decoded != head.structured:
+                kind = "decoded predictions (tags, answers)" if decoded else "label ids"
+                raise ConfigurationError(
+                    f"metric {type(metric).__name__} scores {kind}, which the {type(head).__name__} "
+                    "head does not produce",
+                    path=f"tasks.{name}.metrics.{index}",
+                    hint="sequence labelling takes 'seqeval', extractive QA 'squad'"
+                    if head.structured
+                    else "use a label metric such as 'accuracy' or 'f1'",
+                )
             metric.bind_labels(self.labels)
 
     @property
@@ -180,14 +191,23 @@ class Task:
             return featurize_examples(
                 self.name, examples, encoder, max_length=self.settings.max_length, labels=None, source=source
             )
-        return load_task_data(
+        file = path if path is not None else self.path(split)
+        examples = list(read_examples(self.settings.reader_for(split), file, limit=cap))
+        return self.featurize(examples, encoder, source=str(file))
+
+    def featurize(self, examples: list[Example], encoder: Encoder, *, source: str) -> TaskData:
+        """Featurize examples read elsewhere (e.g. raw text to predict) as this task's head needs them.
+
+        Raises:
+            DataError: There are no examples, or a label is not in :attr:`labels`.
+        """
+        return self.head.featurize(
             self.name,
-            self.settings.reader_for(split),
-            path if path is not None else self.path(split),
+            examples,
             encoder,
             max_length=self.settings.max_length,
-            limit=cap,
             labels=self.labels,
+            source=source,
         )
 
     def path(self, split: str) -> Path:

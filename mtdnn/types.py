@@ -71,6 +71,9 @@ class TaskBatch:
         ids: Example ids, in batch order.
         groups: Group index of each example ``[B]`` (equal values share a group, e.g. the
             candidates of one query in a ranking task), or ``None`` when the task has no groups.
+        extras: Per-row integer tensors ``[B, L]`` that token-level heads need besides the encoder
+            inputs (e.g. ``word_starts``, the input position of each word's first sub-word),
+            padded with -1.
     """
 
     task: str
@@ -78,6 +81,7 @@ class TaskBatch:
     labels: torch.Tensor | None
     ids: tuple[str, ...] = field(default=())
     groups: torch.Tensor | None = None
+    extras: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -87,7 +91,8 @@ class TaskBatch:
         inputs = {name: value.to(device, non_blocking=True) for name, value in self.inputs.items()}
         labels = None if self.labels is None else self.labels.to(device, non_blocking=True)
         groups = None if self.groups is None else self.groups.to(device, non_blocking=True)
-        return replace(self, inputs=inputs, labels=labels, groups=groups)
+        extras = {name: value.to(device, non_blocking=True) for name, value in self.extras.items()}
+        return replace(self, inputs=inputs, labels=labels, groups=groups, extras=extras)
 
 
 @dataclass(frozen=True)

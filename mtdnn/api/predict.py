@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mtdnn.archive import load_run
-from mtdnn.data import TaskData
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
@@ -92,8 +91,7 @@ def predict_file(
     if not examples:
         raise DataError("no inputs", file=str(input_path))
     spec = experiment.tasks[task]
-    features = tuple(experiment.encoder.featurize(examples, max_length=spec.settings.max_length))
-    data = TaskData(task=task, examples=examples, features=features, targets=None)
+    data = spec.featurize(list(examples), experiment.encoder, source=str(input_path))
     target = select_device(device)
     result = predict_task(model.to(target), spec, data, device=target)
     labels = spec.labels

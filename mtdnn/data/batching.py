@@ -10,7 +10,7 @@ from mtdnn.data.dataset import TaskData
 from mtdnn.encoders.base import Encoder
 from mtdnn.types import TaskBatch
 
-__all__ = ["batch_indices", "make_batch"]
+__all__ = ["batch_indices", "make_batch", "pad_rows"]
 
 
 def batch_indices(
@@ -105,23 +105,39 @@ def _pack(units: Sequence[list[int]], batch_size: int) -> list[list[int]]:
 
 
 def make_batch(data: TaskData, indices: Sequence[int], encoder: Encoder) -> TaskBatch:
-    """Collate the examples at ``indices`` into a padded :class:`TaskBatch`.
+    """Collate the rows at ``indices`` into a padded :class:`TaskBatch`.
 
     Labels become a ``long`` tensor of label ids, or a ``float32`` one for real values (``[B]``)
-    and multi-hot vectors (``[B, C]``). Grouped data gets ``groups``, the batch's group ids.
+    and multi-hot vectors (``[B, C]``); with ``label_padding`` (token-level tasks) a ``long``
+    ``[B, L]`` tensor padded with that value. Grouped data gets ``groups``, the batch's group ids;
+    data with ``extras`` gets them as ``long`` tensors padded with -1.
     """
     inputs = encoder.collate([data.features[i] for i in indices])
     labels = None
     if data.targets is not None:
         values = [data.targets[i] for i in indices]
-        floats = any(isinstance(v, float | tuple) for v in values)
-        labels = torch.tensor(values, dtype=torch.float32 if floats else torch.long)
+        if data.label_padding is not None:
+            labels = pad_rows(values, data.label_padding)  # type: ignore[arg-type]
+        else:
+            floats = any(isinstance(v, float | tuple) for v in values)
+            labels = torch.tensor(values, dtype=torch.float32 if floats else torch.long)
+    extras: dict[str, torch.Tensor] = {}
+    if data.extras is not None:
+        rows = [data.extras[i] for i in indices]
+        extras = {key: pad_rows([row[key] for row in rows], -1) for key in rows[0]}
     all_groups = data.groups
     groups = None if all_groups is None else torch.tensor([all_groups[i] for i in indices], dtype=torch.long)
     return TaskBatch(
         task=data.task,
         inputs=inputs,
         labels=labels,
-        ids=tuple(data.examples[i].id for i in indices),
+        ids=tuple(data.row_id(i) for i in indices),
         groups=groups,
+        extras=extras,
     )
+
+
+def pad_rows(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
+    """Stack integer sequences into a ``long`` ``[B, L]`` tensor, padding on the right with ``value``."""
+    longest = max((len(row) for row in rows), default=0)
+    return torch.tensor([[*row, *[value] * (longest - len(row))] for row in rows], dtype=torch.long)

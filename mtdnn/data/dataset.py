@@ -31,29 +31,65 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 4096
 
-Target = int | float | tuple[float, ...]
-"""One example's target: a label id, a real value, or a multi-hot vector (multi-label tasks)."""
+Target = int | float | tuple[float, ...] | tuple[int, ...]
+"""One row's target: a label id, a real value, a multi-hot vector (multi-label tasks), or a sequence of
+label ids (token-level tasks, see :attr:`TaskData.label_padding`)."""
 
 
 @dataclass(frozen=True)
 class TaskData:
-    """The examples of one file of one task, with their features and label ids.
+    """The examples of one file of one task, with their features (rows) and targets.
+
+    Most tasks have one row per example. Token-level tasks may cut a long example into several
+    overlapping windows, each a row: ``owners`` then says which example each row belongs to, and
+    the task's head merges the rows' predictions back into one per example.
 
     Args:
         task: The task's name.
         examples: The examples as read.
-        features: The encoder's features, one per example.
-        targets: Label ids (classification), float targets (regression) or multi-hot vectors
-            (multi-label), or ``None`` when unlabelled.
+        features: The encoder's features, one per row.
+        targets: One per row: label ids (classification), float targets (regression), multi-hot
+            vectors (multi-label) or sequences of label ids (token-level tasks); ``None`` when
+            unlabelled.
+        owners: The index in ``examples`` of each row's example; ``None`` when row ``i`` is
+            example ``i``.
+        extras: Per-row integer sequences a head needs besides the encoder inputs (e.g. the
+            input position of each word's first sub-word); batched into
+            :attr:`TaskBatch.extras`, padded with -1.
+        label_padding: When set, targets are sequences of label ids of varying length, padded
+            with this value in a batch (token-level tasks).
     """
 
     task: str
     examples: tuple[Example, ...]
     features: tuple[Features, ...]
     targets: tuple[Target, ...] | None
+    owners: tuple[int, ...] | None = None
+    extras: tuple[Features, ...] | None = None
+    label_padding: int | None = None
 
     def __len__(self) -> int:
-        return len(self.examples)
+        """The number of rows (training and batching work on rows)."""
+        return len(self.features)
+
+    def owner(self, row: int) -> int:
+        """The index of the example that row ``row`` belongs to."""
+        return row if self.owners is None else self.owners[row]
+
+    def row_id(self, row: int) -> str:
+        """A stable id of row ``row``: its example's id, with ``#window`` when an example has several rows."""
+        example = self.examples[self.owner(row)].id
+        if self.owners is None:
+            return example
+        first = self._first_rows[self.owner(row)]
+        return f"{example}#{row - first}"
+
+    @cached_property
+    def _first_rows(self) -> dict[int, int]:
+        first: dict[int, int] = {}
+        for row in range(len(self.features)):
+            first.setdefault(self.owner(row), row)
+        return first
 
     @property
     def lengths(self) -> list[int]:
@@ -62,8 +98,11 @@ class TaskData:
 
     @cached_property
     def groups(self) -> list[int] | None:
-        """Group id of each example (see :func:`group_ids`), or ``None`` without groups; computed once."""
-        return group_ids(self.examples)
+        """Group id of each row (its example's, see :func:`group_ids`), or ``None`` without groups."""
+        groups = group_ids(self.examples)
+        if groups is None or self.owners is None:
+            return groups
+        return [groups[owner] for owner in self.owners]
 
 
 def group_ids(examples: Sequence[Example]) -> list[int] | None:

@@ -13,7 +13,7 @@ from torch import nn
 from mtdnn.errors import ConfigurationError
 from mtdnn.types import EncoderOutput, Example
 
-__all__ = ["ENCODER_WEIGHTS", "Encoder", "Features", "TokenVocabulary"]
+__all__ = ["ENCODER_WEIGHTS", "Encoder", "Features", "Pieces", "TokenVocabulary"]
 
 Features = dict[str, list[int]]
 
@@ -33,6 +33,19 @@ class TokenVocabulary:
     size: int
     mask_id: int
     special_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The tokens of one text, without special tokens, and where each comes from in the text.
+
+    Args:
+        ids: Token ids, in text order.
+        offsets: The character span ``(start, end)`` of each token in the text.
+    """
+
+    ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int], ...]
 
 
 class Encoder(nn.Module):
@@ -55,6 +68,38 @@ class Encoder(nn.Module):
     def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
         """Pad features to the longest one and stack them into ``[B, T]`` tensors."""
         raise NotImplementedError
+
+    def tokenize(self, texts: Sequence[str]) -> list[Pieces]:
+        """The tokens of each text with their character spans: no special tokens, no truncation.
+
+        Token-level tasks (sequence labelling, extractive QA) build their inputs from these with
+        :meth:`build_inputs`, so they can cut long texts into windows and map tokens back to
+        words and characters.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot tokenize with character offsets")
+
+    def build_inputs(
+        self, first: Sequence[int], second: Sequence[int] | None = None
+    ) -> tuple[Features, int, int | None]:
+        """Features of one sequence (or pair) of token ids, laid out as :meth:`featurize` lays out text.
+
+        Special tokens and token types are added exactly as for a text (or pair) of those tokens.
+
+        Returns:
+            The features, and the input positions of ``first[0]`` and ``second[0]`` (``None``
+            without a second sequence); the tokens of each sequence stay contiguous.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot build inputs from token ids")
+
+    def special_tokens(self, *, pair: bool) -> int:
+        """How many special tokens :meth:`build_inputs` adds to one sequence or to a pair."""
+        features, _, _ = self.build_inputs([], [] if pair else None)
+        return len(features["input_ids"])
+
+    @property
+    def unknown_id(self) -> int:
+        """The id that stands for a word the tokenizer turns into no token at all."""
+        raise NotImplementedError(f"{type(self).__name__} has no unknown-token id")
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> EncoderOutput:
         """Encode a padded batch."""

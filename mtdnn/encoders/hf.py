@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
-from mtdnn.encoders.base import Encoder, Features, TokenVocabulary
+from mtdnn.encoders.base import Encoder, Features, Pieces, TokenVocabulary
 from mtdnn.encoders.pretrained import PretrainedModel
 from mtdnn.errors import ConfigurationError
 from mtdnn.types import EncoderOutput, Example
@@ -96,6 +97,7 @@ class HuggingFaceEncoder(Encoder):
             )
         self.pooling: Pooling = ("pooler" if has_pooler else "cls") if pooling == "auto" else pooling
         self.input_names = tuple(self.tokenizer.model_input_names)
+        self._templates: dict[bool, _Template] = {}
         if self.tokenizer.pad_token_id is None:
             raise ConfigurationError(
                 f"the tokenizer in {str(folder)!r} has no pad token", path="encoder.model"
@@ -146,6 +148,63 @@ class HuggingFaceEncoder(Encoder):
             for row, index in enumerate(group):
                 features[index] = {key: list(encoded[key][row]) for key in keys}
         return features
+
+    def tokenize(self, texts: Sequence[str]) -> list[Pieces]:
+        """The tokenizer's ids and character offsets of each text, without special tokens.
+
+        Raises:
+            ConfigurationError: The tokenizer cannot report offsets (it is not a fast tokenizer).
+        """
+        if not texts:
+            return []
+        try:
+            encoded = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        except NotImplementedError as exc:
+            raise ConfigurationError(
+                f"the tokenizer in {str(self.folder)!r} cannot map tokens to characters: {exc}",
+                path="encoder.model",
+            ) from exc
+        return [
+            Pieces(ids=tuple(ids), offsets=tuple((int(a), int(b)) for a, b in offsets))
+            for ids, offsets in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True)
+        ]
+
+    def build_inputs(
+        self, first: Sequence[int], second: Sequence[int] | None = None
+    ) -> tuple[Features, int, int | None]:
+        """Put the model's special tokens and token types around token ids, as its tokenizer does.
+
+        The layout is read once from the tokenizer's own encoding of a one-word text (or pair).
+        """
+        template = self._template(pair=second is not None)
+        ids: list[int] = []
+        types: list[int] = []
+        starts: list[int] = []
+        for part, (specials, segment_type) in enumerate(template.parts):
+            if part > 0:
+                starts.append(len(ids))
+                tokens = list(first if part == 1 else second or [])
+                ids += tokens
+                types += [segment_type] * len(tokens)
+            ids += [token for token, _ in specials]
+            types += [token_type for _, token_type in specials]
+        features: Features = {"input_ids": ids, "attention_mask": [1] * len(ids)}
+        if "token_type_ids" in self.input_names and template.has_types:
+            features["token_type_ids"] = types
+        features = {key: features[key] for key in self.input_names if key in features}
+        return features, starts[0], starts[1] if len(starts) > 1 else None
+
+    def _template(self, *, pair: bool) -> _Template:
+        cached = self._templates.get(pair)
+        if cached is None:
+            cached = self._templates[pair] = _read_template(self.tokenizer, pair=pair)
+        return cached
+
+    @property
+    def unknown_id(self) -> int:
+        """The tokenizer's unknown token (its separator where it has none)."""
+        unk = self.tokenizer.unk_token_id
+        return int(unk if unk is not None else self.tokenizer.sep_token_id or self.tokenizer.eos_token_id)
 
     def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
         """Pad to the longest sequence with the tokenizer's pad id on its padding side."""
@@ -247,6 +306,42 @@ class HuggingFaceEncoder(Encoder):
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:
         """Point ``model`` at the saved folder (whose weights are the trained ones)."""
         return {**params, "model": str(directory), "random_init": False}
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A tokenizer's layout: special tokens (id, token type) around each sequence, and each one's type.
+
+    ``parts[0]`` holds the specials before the first sequence; ``parts[i]`` for ``i >= 1`` the
+    type of sequence ``i`` and the specials that follow it.
+    """
+
+    parts: tuple[tuple[tuple[tuple[int, int], ...], int], ...]
+    has_types: bool
+
+
+def _read_template(tokenizer: Any, *, pair: bool) -> _Template:
+    """Find where a tokenizer puts its special tokens, from its encoding of ``"a"`` (and ``"b"``)."""
+    encoded = tokenizer("a", "b") if pair else tokenizer("a")
+    ids = list(encoded["input_ids"])
+    types = list(encoded.get("token_type_ids") or [0] * len(ids))
+    sequences = encoded.sequence_ids()
+    parts: list[tuple[list[tuple[int, int]], int]] = [([], 0)]
+    previous: int | None = None
+    for token, token_type, sequence in zip(ids, types, sequences, strict=True):
+        if sequence is None:
+            parts[-1][0].append((int(token), int(token_type)))
+        elif sequence != previous:
+            parts.append(([], int(token_type)))
+        if sequence is not None:
+            previous = sequence
+    expected = 3 if pair else 2
+    if len(parts) != expected:
+        raise ConfigurationError(f"cannot read the special-token layout of {type(tokenizer).__name__}")
+    return _Template(
+        parts=tuple((tuple(specials), segment_type) for specials, segment_type in parts),
+        has_types="token_type_ids" in encoded,
+    )
 
 
 def _below(name: str, layers: int) -> bool:

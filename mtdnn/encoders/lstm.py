@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from mtdnn.encoders.base import Encoder, Features, TokenVocabulary
+from mtdnn.encoders.base import Encoder, Features, Pieces, TokenVocabulary
 from mtdnn.encoders.pretrained import PretrainedModel
 from mtdnn.encoders.vocabulary import HuggingFaceIds, TokenIds, WordIds
 from mtdnn.errors import ConfigurationError
@@ -167,6 +167,30 @@ class LstmEncoder(Encoder):
                 types = [0] * (len(first) + 1) + [1] * len(second)
             features.append({"input_ids": ids, "token_type_ids": types, "attention_mask": [1] * len(ids)})
         return features
+
+    def tokenize(self, texts: Sequence[str]) -> list[Pieces]:
+        """The ids of each text (words or Hugging Face tokens) with their character spans."""
+        return [
+            Pieces(ids=tuple(ids), offsets=tuple(offsets)) for ids, offsets in self.ids.pieces(list(texts))
+        ]
+
+    def build_inputs(
+        self, first: Sequence[int], second: Sequence[int] | None = None
+    ) -> tuple[Features, int, int | None]:
+        """``first`` (or ``first <sep> second``, token types 0 and 1), laid out as :meth:`featurize` does."""
+        if second is None:
+            ids = list(first)
+            types = [0] * len(ids)
+        else:
+            ids = [*first, self.ids.sep_id, *second]
+            types = [0] * (len(first) + 1) + [1] * len(second)
+        features = {"input_ids": ids, "token_type_ids": types, "attention_mask": [1] * len(ids)}
+        return features, 0, None if second is None else len(first) + 1
+
+    @property
+    def unknown_id(self) -> int:
+        """The ``<unk>`` id (the tokenizer's unknown token with a Hugging Face tokenizer)."""
+        return self.ids.unk_id
 
     def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
         """Pad on the right: ``input_ids`` with the pad id, the other inputs with 0."""

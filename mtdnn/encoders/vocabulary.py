@@ -46,6 +46,10 @@ class TokenIds:
         """The ids of each text, at most ``max_length`` of them."""
         raise NotImplementedError
 
+    def pieces(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """The ids of each text (not truncated) with the character span of every token."""
+        raise NotImplementedError
+
     def vocabulary(self) -> dict[str, int]:
         """Token -> id: two objects with equal vocabularies give the same ids."""
         raise NotImplementedError
@@ -153,6 +157,16 @@ class WordIds(TokenIds):
             for words in self.tokenize(texts)
         ]
 
+    def pieces(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """The word ids of each text with each word's character span."""
+        result = []
+        for doc in self._tokenizer.pipe(texts, batch_size=1000):
+            tokens = [token for token in doc if not token.is_space]
+            words = [token.text.lower() if self.lowercase else token.text for token in tokens]
+            ids = [self.index.get(word, self.unk_id) for word in words]
+            result.append((ids, [(token.idx, token.idx + len(token.text)) for token in tokens]))
+        return result
+
     def vocabulary(self) -> dict[str, int]:
         """Word -> id."""
         return dict(self.index)
@@ -222,6 +236,16 @@ class HuggingFaceIds(TokenIds):
             list(texts), add_special_tokens=False, truncation=True, max_length=max_length
         )
         return [list(ids) for ids in encoded["input_ids"]]
+
+    def pieces(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """The tokenizer's ids of each text, without special tokens, with their character offsets."""
+        if not texts:
+            return []
+        encoded = self.tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=True)
+        return [
+            (list(ids), [(int(a), int(b)) for a, b in offsets])
+            for ids, offsets in zip(encoded["input_ids"], encoded["offset_mapping"], strict=True)
+        ]
 
     def vocabulary(self) -> dict[str, int]:
         """The tokenizer's vocabulary, added tokens included."""

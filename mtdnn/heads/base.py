@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
+from mtdnn.data.dataset import TaskData, featurize_examples
+from mtdnn.encoders.base import Encoder
+from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
 
 __all__ = ["Head", "output_layers"]
 
@@ -17,9 +20,40 @@ class Head(nn.Module):
 
     A ``self_supervised`` head makes its targets from its input (masked-LM), so its task trains
     and evaluates on unlabelled files.
+
+    A ``structured`` head predicts a structure per example (a tag per word, an answer span)
+    rather than a label: it featurizes its task's examples itself (:meth:`featurize`, e.g. into
+    overlapping windows), returns the scores of each row (:meth:`row_scores`) and merges them into
+    one decoded prediction per example (:meth:`decode`), which
+    :class:`~mtdnn.metrics.base.DecodedMetric` metrics score.
     """
 
     self_supervised: ClassVar[bool] = False
+    structured: ClassVar[bool] = False
+
+    def featurize(
+        self,
+        task: str,
+        examples: list[Example],
+        encoder: Encoder,
+        *,
+        max_length: int,
+        labels: Sequence[str] | None,
+        source: str,
+    ) -> TaskData:
+        """Turn a task's examples into rows for this head; by default one row per example.
+
+        Args:
+            task: The task's name.
+            examples: The examples, in file order.
+            encoder: Supplies tokenization.
+            max_length: Longest row, in tokens.
+            labels: The task's label vocabulary (``None``: real-valued targets or unlabelled).
+            source: Where the examples came from, for messages.
+        """
+        return featurize_examples(
+            task, examples, encoder, max_length=max_length, labels=labels, source=source
+        )
 
     def prepare(self, batch: TaskBatch) -> TaskBatch:
         """Change a batch before the encoder sees it (masked-LM masks tokens); the default keeps it."""
@@ -36,6 +70,14 @@ class Head(nn.Module):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Turn scores into per-label probabilities ``[B, C]``."""
         raise NotImplementedError
+
+    def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """A structured head's scores of each row of a batch, on the CPU (shapes may differ per row)."""
+        raise NotImplementedError(f"{type(self).__name__} is not a structured head")
+
+    def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
+        """Merge the rows' scores (in row order) into one decoded prediction per example of ``data``."""
+        raise NotImplementedError(f"{type(self).__name__} is not a structured head")
 
 
 def output_layers(

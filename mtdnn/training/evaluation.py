@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -23,13 +24,17 @@ class TaskPredictions:
     Args:
         ids: Example ids.
         predictions: Predicted label ids or real values ``[N]`` (float for regression), or
-            multi-hot vectors ``[N, C]`` (multi-label).
-        probabilities: Per-label probabilities ``[N, C]`` (``[N, 1]``: the values, for regression).
+            multi-hot vectors ``[N, C]`` (multi-label); empty for a structured head.
+        probabilities: Per-label probabilities ``[N, C]`` (``[N, 1]``: the values, for regression);
+            empty for a structured head.
+        decoded: A structured head's decoded prediction of each example (e.g. one tag per word),
+            else ``None``.
     """
 
     ids: list[str]
     predictions: torch.Tensor
     probabilities: torch.Tensor
+    decoded: list[Any] | None = None
 
 
 @torch.no_grad()
@@ -38,26 +43,39 @@ def predict_task(
 ) -> TaskPredictions:
     """Predict every example of ``data`` (batches sorted by length, results in file order).
 
-    Examples that share a group (ranking candidates) are always predicted in the same batch.
+    Examples that share a group (ranking candidates) are always predicted in the same batch. A
+    structured head's rows (e.g. the windows of long sentences) are scored, then decoded into one
+    prediction per example.
     """
     was_training = model.training
     model.eval()
     order: list[int] = []
     predictions: list[torch.Tensor] = []
     probabilities: list[torch.Tensor] = []
+    row_scores: list[torch.Tensor] = []
     head = model.head(task.name)
     for indices in batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups):
         batch = make_batch(data, indices, model.encoder).to(device)
         with autocast(device, precision):
             output = model(batch)
-        predictions.append(head.predict(output).cpu())
-        probabilities.append(head.probabilities(output).float().cpu())
+        if head.structured:
+            row_scores.extend(head.row_scores(output, batch))
+        else:
+            predictions.append(head.predict(output).cpu())
+            probabilities.append(head.probabilities(output).float().cpu())
         order.extend(indices)
     model.train(was_training)
+    ids = [example.id for example in data.examples]
+    if head.structured:
+        in_row_order: list[torch.Tensor] = [torch.empty(0)] * len(order)
+        for position, row in enumerate(order):
+            in_row_order[row] = row_scores[position]
+        empty = torch.empty(0)
+        return TaskPredictions(ids, empty, empty, decoded=head.decode(data, in_row_order))
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
     return TaskPredictions(
-        ids=[example.id for example in data.examples],
+        ids=ids,
         predictions=torch.cat(predictions)[inverse],
         probabilities=torch.cat(probabilities)[inverse],
     )
@@ -77,16 +95,28 @@ def evaluate_task(
     Raises:
         ConfigurationError: The data has no labels to score against.
     """
-    self_supervised = model.head(task.name).self_supervised
-    if data.targets is None and not self_supervised:
+    head = model.head(task.name)
+    if data.targets is None and not head.self_supervised:
         raise ConfigurationError(f"task {task.name!r}: the file has no labels, so it cannot be evaluated")
     result = predict_task(model, task, data, device=device, precision=precision)
+    if result.decoded is not None:
+        return _score_decoded(task, result.decoded, data)
     targets = torch.zeros(len(data.examples)) if data.targets is None else torch.tensor(data.targets)
     groups = None if data.groups is None else torch.tensor(data.groups)
     scores: dict[str, float] = {}
     for metric in task.settings.metrics:
         metric.reset()
         metric.update(result.predictions, targets, scores=result.probabilities, groups=groups)
+        scores.update(metric.compute())
+    return scores
+
+
+def _score_decoded(task: Task, decoded: list[Any], data: TaskData) -> dict[str, float]:
+    """Score a structured head's decoded predictions with the task's (decoded) metrics."""
+    scores: dict[str, float] = {}
+    for metric in task.settings.metrics:
+        metric.reset()
+        metric.add(decoded, data.examples)  # type: ignore[attr-defined]
         scores.update(metric.compute())
     return scores
 

@@ -113,6 +113,17 @@ def test_a_pair_is_joined_by_the_separator_with_segment_ids_and_truncated_longes
     assert hypothesis.sum(dim=1).tolist() == [4, 3]
 
 
+def test_inputs_built_from_word_ids_equal_featurize_and_offsets_point_at_the_words() -> None:
+    encoder = _encoder()
+    first, second = encoder.tokenize([str(PAIRS[0].text_a), str(PAIRS[0].text_b)])
+    built, start_a, start_b = encoder.build_inputs(first.ids, second.ids)
+    assert built == encoder.featurize([PAIRS[0]], max_length=64)[0]
+    assert (start_a, start_b) == (0, len(first.ids) + 1)
+    assert encoder.special_tokens(pair=True) == 1 and encoder.special_tokens(pair=False) == 0
+    text = str(PAIRS[0].text_a)
+    assert [text[a:b] for a, b in first.offsets] == ["The", "cat", "sat", "on", "the", "mat", "."]
+
+
 @pytest.mark.parametrize("pooling", POOLINGS)
 def test_padding_changes_no_row_of_a_batch(pooling: str) -> None:
     encoder = _encoder(pooling=pooling, num_layers=2)

@@ -1,0 +1,2 @@
+// Biomedical task helpers (mtdnn-bio). Import with `local bio = import 'bio.libsonnet';`.
+{}
