@@ -248,8 +248,9 @@ def build_head(registry: Registry, name: str, settings: TaskSettings, encoder: E
     """Build a task's head from its settings, with the run-time facts it declares.
 
     The head receives ``input_dim`` (the encoder's output size), ``num_labels`` (the reader's
-    label count, 1 for real-valued tasks), ``task`` and ``encoder`` (the shared encoder, e.g. for
-    tying a masked-LM head to its word embeddings) when its constructor declares them.
+    label count, 1 for real-valued tasks), ``labels`` (the label vocabulary in id order, ``None``
+    for real-valued tasks), ``task`` and ``encoder`` (the shared encoder, e.g. for tying a
+    masked-LM head to its word embeddings) when its constructor declares them.
     """
     labels = settings.labels if settings.labels is not None else settings.reader.labels
     head: Head = build(
@@ -259,6 +260,7 @@ def build_head(registry: Registry, name: str, settings: TaskSettings, encoder: E
         path=f"tasks.{name}.head",
         input_dim=encoder.output_dim,
         num_labels=len(labels) if labels is not None else 1,
+        labels=list(labels) if labels is not None else None,
         task=name,
         encoder=encoder,
     )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from mtdnn import hookimpl
+from mtdnn.metrics import Metric
+from mtdnn.readers import Reader
 from mtdnn.registry import Registry
+from mtdnn_bio.metrics import BioAsqFactoid, RelationF1
+from mtdnn_bio.readers import BioAsqReader, BioRelationReader, ChemProtReader, ConllReader, IobReader
 
 JSONNET = Path(__file__).parent / "jsonnet"
 
@@ -13,6 +17,13 @@ JSONNET = Path(__file__).parent / "jsonnet"
 @hookimpl
 def mtdnn_register(registry: Registry) -> None:
     """Register the biomedical readers and metrics."""
+    registry.add(Reader, "iob", IobReader)
+    registry.add(Reader, "conll", ConllReader)
+    registry.add(Reader, "chemprot", ChemProtReader)
+    registry.add(Reader, "bio_relation", BioRelationReader)
+    registry.add(Reader, "bioasq", BioAsqReader)
+    registry.add(Metric, "relation_f1", RelationF1)
+    registry.add(Metric, "bioasq_factoid", BioAsqFactoid)
 
 
 @hookimpl

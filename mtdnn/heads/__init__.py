@@ -9,6 +9,7 @@ from mtdnn.heads.multilabel import MultiLabelHead
 from mtdnn.heads.ranking import RankingHead, RankingOutput
 from mtdnn.heads.regression import RegressionHead
 from mtdnn.heads.san import SanHead
+from mtdnn.heads.tagging import TaggingHead
 from mtdnn.hooks.markers import hookimpl
 from mtdnn.registry import Registry
 
@@ -21,6 +22,7 @@ __all__ = [
     "RankingOutput",
     "RegressionHead",
     "SanHead",
+    "TaggingHead",
 ]
 
 
@@ -33,3 +35,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Head, "ranking", RankingHead)
     registry.add(Head, "multilabel", MultiLabelHead)
     registry.add(Head, "mlm", MaskedLmHead)
+    registry.add(Head, "tagging", TaggingHead)

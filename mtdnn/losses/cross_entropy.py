@@ -9,11 +9,17 @@ from mtdnn.errors import ConfigurationError
 from mtdnn.losses.base import Loss
 from mtdnn.types import HeadOutput, TaskBatch
 
-__all__ = ["CrossEntropyLoss"]
+__all__ = ["IGNORED", "CrossEntropyLoss"]
+
+IGNORED = -1
+"""A label that takes no part in the loss (the padding of token-level labels)."""
 
 
 class CrossEntropyLoss(Loss):
     """Mean cross-entropy between logits and gold label ids.
+
+    Token-level logits ``[B, W, C]`` (the ``tagging`` head) are scored against labels ``[B, W]``;
+    the label -1 marks padding and is left out of the mean.
 
     Args:
         label_smoothing: Probability mass spread uniformly over all classes (0 disables).
@@ -39,6 +45,9 @@ class CrossEntropyLoss(Loss):
                     path=f"tasks.{batch.task}.loss.class_weights",
                 )
             weight = torch.tensor(self.class_weights, device=logits.device)
+        labels = batch.labels.long()
+        if logits.dim() == 3:
+            logits, labels = logits.reshape(-1, logits.size(-1)), labels.reshape(-1)
         return functional.cross_entropy(
-            logits, batch.labels.long(), weight=weight, label_smoothing=self.label_smoothing
+            logits, labels, weight=weight, label_smoothing=self.label_smoothing, ignore_index=IGNORED
         )

@@ -9,6 +9,8 @@ from mtdnn.metrics.classification import F1, Accuracy, MatthewsCorrelation
 from mtdnn.metrics.masked_lm import MaskedLmMetric
 from mtdnn.metrics.ranking import RankingAccuracy, RocAuc
 from mtdnn.metrics.regression import PearsonCorrelation, SpearmanCorrelation
+from mtdnn.metrics.seqeval import SeqevalMetric
+from mtdnn.metrics.squad import SquadMetric
 from mtdnn.registry import Registry
 
 __all__ = [
@@ -22,7 +24,9 @@ __all__ = [
     "PearsonCorrelation",
     "RankingAccuracy",
     "RocAuc",
+    "SeqevalMetric",
     "SpearmanCorrelation",
+    "SquadMetric",
 ]
 
 
@@ -39,3 +43,5 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Metric, "auc", RocAuc)
     registry.add(Metric, "ranking_accuracy", RankingAccuracy)
     registry.add(Metric, "masked_lm", MaskedLmMetric)
+    registry.add(Metric, "seqeval", SeqevalMetric)
+    registry.add(Metric, "squad", SquadMetric)

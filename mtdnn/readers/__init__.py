@@ -9,6 +9,7 @@ from mtdnn.readers.glue import GlueReader
 from mtdnn.readers.qnli import QnliRankingReader
 from mtdnn.readers.scitail import SciTailReader
 from mtdnn.readers.snli import SnliReader
+from mtdnn.readers.squad import SquadReader
 from mtdnn.readers.text import TaskTextsReader, TextReader
 from mtdnn.readers.wrappers import SubsampleReader, SwapPairsReader
 from mtdnn.registry import Registry
@@ -20,6 +21,7 @@ __all__ = [
     "Reader",
     "SciTailReader",
     "SnliReader",
+    "SquadReader",
     "SubsampleReader",
     "SwapPairsReader",
     "TaskTextsReader",
@@ -39,3 +41,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Reader, "swap_pairs", SwapPairsReader)
     registry.add(Reader, "text", TextReader)
     registry.add(Reader, "task_texts", TaskTextsReader)
+    registry.add(Reader, "squad", SquadReader)

@@ -13,7 +13,7 @@ from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
 from mtdnn.types import Answer, Example
 
-__all__ = ["Misaligned", "SquadReader"]
+__all__ = ["Misaligned", "SquadReader", "json_list", "json_text", "load_json", "squad_questions"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,8 @@ class SquadReader(Reader):
         file = str(path)
         counts = _Counts()
         seen: dict[str, str] = {}
-        for where, context, qa in _questions(_load(path), file):
-            question_id = _text(qa, "id", where, file)
+        for where, context, qa in squad_questions(load_json(path), file):
+            question_id = json_text(qa, "id", where, file)
             if not question_id:
                 raise DataError(f"{where}: the question id is empty", file=file)
             if question_id in seen:
@@ -108,7 +108,7 @@ class SquadReader(Reader):
                 )
             seen[question_id] = where
             where = f"{where} (id {question_id!r})"
-            question = _text(qa, "question", where, file).strip()
+            question = json_text(qa, "question", where, file).strip()
             answers = _gold(qa, where, file)
             if answers:
                 answers = self._align(answers, context, where, file, counts)
@@ -171,11 +171,11 @@ def _gold(qa: Mapping[str, Any], where: str, file: str) -> tuple[Answer, ...] | 
     return tuple(_answer(item, f"{where}, answers[{index}]", file) for index, item in enumerate(raw))
 
 
-def _load(path: Path) -> Any:
+def load_json(path: Path) -> Any:
     """Decode the JSON file, or fail naming the file (and the line of a syntax error)."""
     file = str(path)
     if not path.is_file():
-        raise DataError("no such SQuAD JSON file", file=file)
+        raise DataError("no such JSON file", file=file)
     try:
         with path.open(encoding="utf-8-sig") as handle:
             return json.load(handle)
@@ -187,25 +187,25 @@ def _load(path: Path) -> Any:
         raise DataError(f"not UTF-8 text ({exc.reason})", file=file) from exc
 
 
-def _questions(root: Any, file: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    """Yield ``(where, context, qa)`` for every question object of a decoded SQuAD file."""
+def squad_questions(root: Any, file: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """Yield ``(where, context, qa)`` for every question object of a decoded SQuAD-layout file."""
     if not isinstance(root, dict):
         raise DataError(f"expected a JSON object with a 'data' list, got {type(root).__name__}", file=file)
-    for a, article in enumerate(_list(root, "data", "the top-level object", file)):
+    for a, article in enumerate(json_list(root, "data", "the top-level object", file)):
         where = f"data[{a}]"
         if not isinstance(article, dict):
             raise DataError(f"{where}: expected an article object, got {type(article).__name__}", file=file)
         title = article.get("title")
         if title is not None:
             where = f"{where} (title {title!r})"
-        for p, paragraph in enumerate(_list(article, "paragraphs", where, file)):
+        for p, paragraph in enumerate(json_list(article, "paragraphs", where, file)):
             spot = f"{where}, paragraphs[{p}]"
             if not isinstance(paragraph, dict):
                 raise DataError(
                     f"{spot}: expected a paragraph object, got {type(paragraph).__name__}", file=file
                 )
-            context = _text(paragraph, "context", spot, file)
-            for q, qa in enumerate(_list(paragraph, "qas", spot, file)):
+            context = json_text(paragraph, "context", spot, file)
+            for q, qa in enumerate(json_list(paragraph, "qas", spot, file)):
                 if not isinstance(qa, dict):
                     raise DataError(
                         f"{spot}, qas[{q}]: expected a question object, got {type(qa).__name__}", file=file
@@ -213,7 +213,7 @@ def _questions(root: Any, file: str) -> Iterator[tuple[str, str, Mapping[str, An
                 yield f"{spot}, qas[{q}]", context, qa
 
 
-def _list(record: Mapping[str, Any], key: str, where: str, file: str) -> list[Any]:
+def json_list(record: Mapping[str, Any], key: str, where: str, file: str) -> list[Any]:
     """The list under ``key``, or fail naming the place."""
     if key not in record:
         raise DataError(f"{where}: missing key {key!r}; found {sorted(record)}", file=file)
@@ -223,7 +223,7 @@ def _list(record: Mapping[str, Any], key: str, where: str, file: str) -> list[An
     return value
 
 
-def _text(record: Mapping[str, Any], key: str, where: str, file: str) -> str:
+def json_text(record: Mapping[str, Any], key: str, where: str, file: str) -> str:
     """The string under ``key`` (unchanged), or fail naming the place."""
     if key not in record:
         raise DataError(f"{where}: missing key {key!r}; found {sorted(record)}", file=file)
@@ -237,7 +237,7 @@ def _answer(item: Any, where: str, file: str) -> Answer:
     """One gold answer object as an :class:`Answer`, with its types and bounds checked."""
     if not isinstance(item, dict):
         raise DataError(f"{where}: expected an answer object, got {type(item).__name__}", file=file)
-    text = _text(item, "text", where, file)
+    text = json_text(item, "text", where, file)
     if not text:
         raise DataError(
             f"{where}: the answer text is empty; an unanswerable question has 'answers': []", file=file

@@ -1,0 +1,28 @@
+// Biomedical NER trained alone: one IOB2 corpus folder of ../shared/data.
+//   mtdnn train configs/bio/ner.jsonnet -s runs/ncbi -A corpus=NCBI-disease-IOB
+//   mtdnn evaluate runs/ncbi --split test
+// `corpus` is NCBI-disease-IOB, BC5CDR-IOB or BC2GM-IOB; needs `pip install -e ./bio`.
+local bio = import 'bio.libsonnet';
+
+function(
+  corpus='NCBI-disease-IOB',
+  data_dir='../shared/data',
+  encoder='all_minilm_l6_v2',
+  epochs=3,
+  lr=5e-5,
+  batch_size=32,
+  max_length=128,
+  train_limit=null,
+  seed=13,
+) {
+  seed: seed,
+  encoder: { type: 'hf', model: encoder },
+  tasks: {
+    ner: bio.ner(data_dir + '/' + corpus, batch_size=batch_size, max_length=max_length, train_limit=train_limit),
+  },
+  trainer: {
+    epochs: epochs,
+    optimizer: { type: 'adamw', lr: lr },
+    validation_metric: 'mean',
+  },
+}

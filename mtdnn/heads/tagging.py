@@ -1,0 +1,177 @@
+"""Sequence labelling (NER): one label per word, read from the word's first sub-word."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from mtdnn.data.dataset import TaskData
+from mtdnn.data.words import best_windows, cut_windows, word_pieces
+from mtdnn.encoders.base import Encoder, Features
+from mtdnn.errors import ConfigurationError, DataError
+from mtdnn.heads.base import Head, output_layers
+from mtdnn.losses.cross_entropy import IGNORED
+from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
+
+__all__ = ["TaggingHead"]
+
+
+class TaggingHead(Head):
+    """Labels every word of a pre-tokenized sentence (``Example.words``) from its first sub-word.
+
+    Only the first sub-word of a word is classified; the other sub-words and the special tokens
+    get no label at all. A sentence longer than ``max_length`` is cut into windows of whole words
+    that overlap by up to ``overlap`` sub-words; in training every window is an example, and in
+    prediction each word takes the label of the window where it has the most context, so every
+    word gets exactly one prediction. A word longer than a whole window keeps its first sub-words.
+
+    Decoded predictions are one label (text) per word. Train with the ``cross_entropy`` loss and
+    score with ``seqeval``.
+
+    Args:
+        input_dim: Size of the token states (supplied at run time).
+        labels: The task's labels in id order (supplied at run time from the reader or config).
+        dropout: Dropout on the token states before the classifier.
+        hidden_dim: If set, a tanh hidden layer of this size comes first.
+        overlap: Most sub-words that consecutive windows of a long sentence share; by default a
+            quarter of ``max_length``.
+    """
+
+    structured = True
+
+    def __init__(
+        self,
+        input_dim: int,
+        labels: list[str] | None,
+        *,
+        dropout: float = 0.1,
+        hidden_dim: int | None = None,
+        overlap: int | None = None,
+    ) -> None:
+        super().__init__()
+        if not labels:
+            raise ConfigurationError(
+                "a tagging head needs the task's labels",
+                hint="use a reader that declares its tags, or give the task 'labels'",
+            )
+        if overlap is not None and overlap < 0:
+            raise ConfigurationError(f"overlap must not be negative, got {overlap}", path="head.overlap")
+        self.labels = list(labels)
+        self.overlap = overlap
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = output_layers(input_dim, len(labels), dropout=dropout, hidden_dim=hidden_dim)
+
+    def featurize(
+        self,
+        task: str,
+        examples: list[Example],
+        encoder: Encoder,
+        *,
+        max_length: int,
+        labels: Sequence[str] | None,
+        source: str,
+    ) -> TaskData:
+        """Cut each sentence into windows; a row's target is the label id of each of its words.
+
+        Raises:
+            DataError: An example has no words, or a label outside the task's labels.
+        """
+        if not examples:
+            raise DataError("the file holds no examples", file=source)
+        index = {label: i for i, label in enumerate(self.labels)}
+        labelled = [example.tags is not None for example in examples]
+        if any(labelled) and not all(labelled):
+            missing = next(example.id for example in examples if example.tags is None)
+            raise DataError(f"example {missing!r} has no tags while others do", file=source)
+        for example in examples:
+            _check_example(example, index, source)
+        budget = max_length - encoder.special_tokens(pair=False)
+        overlap = max_length // 4 if self.overlap is None else self.overlap
+        features: list[Features] = []
+        extras: list[Features] = []
+        targets: list[tuple[int, ...]] = []
+        owners: list[int] = []
+        sentences = word_pieces(encoder, [example.words or () for example in examples])
+        for number, (example, pieces) in enumerate(zip(examples, sentences, strict=True)):
+            pieces = [tokens[:budget] for tokens in pieces]
+            lengths = [len(tokens) for tokens in pieces]
+            windows = cut_windows(lengths, budget, min(overlap, budget - 1))
+            chosen = best_windows(lengths, windows)
+            for window, (start, end) in enumerate(windows):
+                ids = [token for tokens in pieces[start:end] for token in tokens]
+                row, offset, _ = encoder.build_inputs(ids)
+                starts = [offset + sum(lengths[start:word]) for word in range(start, end)]
+                features.append(row)
+                owned = [int(chosen[word] == window) for word in range(start, end)]
+                extras.append({"word_starts": starts, "owned": owned, "first_word": [start]})
+                if example.tags is not None:
+                    targets.append(tuple(index[tag] for tag in example.tags[start:end]))
+                owners.append(number)
+        return TaskData(
+            task=task,
+            examples=tuple(examples),
+            features=tuple(features),
+            targets=tuple(targets) if all(labelled) else None,
+            owners=tuple(owners),
+            extras=tuple(extras),
+            label_padding=IGNORED,
+        )
+
+    def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
+        """Logits ``[B, W, labels]`` for the ``W`` words of each row (padding words included)."""
+        starts = batch.extras["word_starts"]
+        index = starts.clamp(min=0).unsqueeze(-1).expand(-1, -1, encoded.hidden.size(-1))
+        states = torch.gather(encoded.hidden, 1, index)
+        return HeadOutput(logits=self.classifier(self.dropout(states)))
+
+    def predict(self, output: HeadOutput) -> torch.Tensor:
+        """The best label id of each word ``[B, W]``."""
+        return output.logits.argmax(dim=-1)
+
+    def probabilities(self, output: HeadOutput) -> torch.Tensor:
+        """Softmax over the labels of each word ``[B, W, labels]``, in float32."""
+        return torch.softmax(output.logits.float(), dim=-1)
+
+    def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """Log-probabilities ``[words, labels]`` of each row's real words."""
+        scores = torch.log_softmax(output.logits.float(), dim=-1).cpu()
+        counts = (batch.extras["word_starts"] >= 0).sum(dim=1).tolist()
+        return [row[:count] for row, count in zip(scores, counts, strict=True)]
+
+    def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
+        """One label per word of every example, each from the window that owns the word."""
+        if data.extras is None:
+            raise ValueError("tagging data without word positions; featurize it with the tagging head")
+        tags: list[list[str]] = [[""] * len(example.words or ()) for example in data.examples]
+        for row, row_scores in enumerate(scores):
+            extra = data.extras[row]
+            sentence = tags[data.owner(row)]
+            best = row_scores.argmax(dim=-1).tolist()
+            for offset, (owned, label) in enumerate(zip(extra["owned"], best, strict=True)):
+                if owned:
+                    sentence[extra["first_word"][0] + offset] = self.labels[label]
+        return tags
+
+
+def _check_example(example: Example, index: dict[str, int], source: str) -> None:
+    """Refuse an example without words, with tags that do not match its words, or with unknown tags."""
+    if not example.words:
+        raise DataError(
+            f"example {example.id!r} has no words; sequence labelling needs a word-level reader "
+            "(e.g. 'iob' or 'conll')",
+            file=source,
+        )
+    if example.tags is None:
+        return
+    if len(example.tags) != len(example.words):
+        raise DataError(
+            f"example {example.id!r} has {len(example.words)} words but {len(example.tags)} tags", file=source
+        )
+    for tag in example.tags:
+        if tag not in index:
+            raise DataError(
+                f"example {example.id!r} has tag {tag!r}; the task's labels are {list(index)}", file=source
+            )
