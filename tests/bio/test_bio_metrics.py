@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from mtdnn_bio.metrics import BioAsqFactoid, RelationF1
 
 from mtdnn.config.build import build
 from mtdnn.errors import ConfigurationError
@@ -12,6 +11,7 @@ from mtdnn.metrics.base import Metric
 from mtdnn.metrics.classification import F1, Accuracy
 from mtdnn.registry import Registry
 from mtdnn.types import Answer, Example, SpanPrediction
+from mtdnn_bio.metrics import BioAsqFactoid, RelationF1
 
 
 def _relation(metric: RelationF1, predictions: list[int], targets: list[int]) -> dict[str, float]:

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mtdnn_bio.metrics import BioAsqFactoid
-from mtdnn_bio.readers import BioAsqReader, read_golden
 
 from mtdnn.config.build import build
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
 from mtdnn.registry import Registry
 from mtdnn.types import Answer, Example, SpanPrediction
+from mtdnn_bio.metrics import BioAsqFactoid
+from mtdnn_bio.readers import BioAsqReader, read_golden
 from tests.conftest import shared_folder
 
 Q1 = "5a7d51dafaa1ab7d2e000017"

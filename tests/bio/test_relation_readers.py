@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mtdnn_bio.readers import CHEMPROT_LABELS, BioRelationReader, ChemProtReader
 
 from mtdnn.config.build import build
 from mtdnn.errors import DataError
 from mtdnn.readers.base import Reader
 from mtdnn.registry import Registry
+from mtdnn_bio.readers import CHEMPROT_LABELS, BioRelationReader, ChemProtReader
 from tests.conftest import shared_folder
 
 # Per-fold example counts from the data MANIFEST: fold -> (train, test).
