@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mtdnn.api.prediction_files import write_predictions
 from mtdnn.archive import load_run
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
-from mtdnn.training.evaluation import evaluate_task
+from mtdnn.training.evaluation import check_labelled, predict_task, score_predictions
 
 __all__ = ["evaluate_run"]
 
@@ -21,6 +22,7 @@ def evaluate_run(
     data: Path | None = None,
     split: str = "dev",
     device: str = "auto",
+    predictions: Path | None = None,
 ) -> dict[str, dict[str, float]]:
     """Score a run's saved model: every task (or ``tasks``) on ``split``, or one task on ``data``.
 
@@ -31,6 +33,9 @@ def evaluate_run(
         data: A labelled file in the task's format (needs exactly one task).
         split: Which configured file to use when ``data`` is not given: ``dev`` or ``test``.
         device: ``auto`` or a torch device name.
+        predictions: Also write each task's predictions into this folder (see
+            :func:`mtdnn.api.prediction_files.write_predictions`: CoNLL for sequence labelling,
+            SQuAD JSON for extractive QA, JSON lines otherwise).
 
     Returns:
         Task name to metric name to value.
@@ -55,5 +60,9 @@ def evaluate_run(
     for name in names:
         task = experiment.tasks[name]
         task_data = task.load(split, experiment.encoder, path=data)
-        results[name] = evaluate_task(model, task, task_data, device=target)
+        check_labelled(model, task, task_data)
+        result = predict_task(model, task, task_data, device=target)
+        results[name] = score_predictions(task, task_data, result)
+        if predictions is not None:
+            write_predictions(task, task_data, result, predictions)
     return results

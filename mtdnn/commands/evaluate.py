@@ -34,6 +34,12 @@ __all__ = ["evaluate_command"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the metrics as JSON to this file.",
 )
+@click.option(
+    "--predictions",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write each task's predictions into this folder: TASK.conll (word gold predicted, for "
+    "conlleval) for sequence labelling, TASK.json (SQuAD format) for QA, TASK.jsonl otherwise.",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @plugin_option
 @click.pass_obj
@@ -44,12 +50,19 @@ def evaluate_command(
     data: Path | None,
     split: str,
     output_json: Path | None,
+    predictions: Path | None,
     device: str,
     plugins: tuple[str, ...],
 ) -> None:
     """Evaluate the model saved in RUN_DIR and print a table of metrics per task."""
     results = evaluate_run(
-        run_dir, app.registry, tasks=list(tasks) or None, data=data, split=split, device=device
+        run_dir,
+        app.registry,
+        tasks=list(tasks) or None,
+        data=data,
+        split=split,
+        device=device,
+        predictions=predictions,
     )
     click.echo(format_table(results))
     if output_json is not None:

@@ -14,7 +14,15 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
 from mtdnn.training.device import Precision, autocast
 
-__all__ = ["TaskPredictions", "check_validation_metric", "evaluate_task", "predict_task", "validation_score"]
+__all__ = [
+    "TaskPredictions",
+    "check_labelled",
+    "check_validation_metric",
+    "evaluate_task",
+    "predict_task",
+    "score_predictions",
+    "validation_score",
+]
 
 
 @dataclass(frozen=True)
@@ -84,21 +92,34 @@ def predict_task(
 def evaluate_task(
     model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Precision = "fp32"
 ) -> dict[str, float]:
-    """Score ``model`` on a labelled task file with the task's metrics.
-
-    Every metric receives the predictions and targets, the class probabilities as ``scores``
-    and, for grouped data, the examples' group ids as ``groups``.
-
-    A self-supervised head (masked-LM) scores unlabelled data; its metrics read the head's
-    per-example predictions and receive placeholder targets.
+    """Score ``model`` on a labelled task file with the task's metrics (see :func:`score_predictions`).
 
     Raises:
         ConfigurationError: The data has no labels to score against.
     """
-    head = model.head(task.name)
-    if data.targets is None and not head.self_supervised:
+    check_labelled(model, task, data)
+    return score_predictions(task, data, predict_task(model, task, data, device=device, precision=precision))
+
+
+def check_labelled(model: MultiTaskModel, task: Task, data: TaskData) -> None:
+    """Fail unless ``data`` can be scored: it is labelled, or the head is self-supervised.
+
+    Raises:
+        ConfigurationError: The data has no labels to score against.
+    """
+    if data.targets is None and not model.head(task.name).self_supervised:
         raise ConfigurationError(f"task {task.name!r}: the file has no labels, so it cannot be evaluated")
-    result = predict_task(model, task, data, device=device, precision=precision)
+
+
+def score_predictions(task: Task, data: TaskData, result: TaskPredictions) -> dict[str, float]:
+    """Score a task's predictions of ``data`` with the task's metrics.
+
+    Every metric receives the predictions and targets, the class probabilities as ``scores``
+    and, for grouped data, the examples' group ids as ``groups``. A structured head's decoded
+    predictions go to its (decoded) metrics with the examples. A self-supervised head (masked-LM)
+    scores unlabelled data; its metrics read the head's per-example predictions and receive
+    placeholder targets.
+    """
     if result.decoded is not None:
         return _score_decoded(task, result.decoded, data)
     targets = torch.zeros(len(data.examples)) if data.targets is None else torch.tensor(data.targets)
