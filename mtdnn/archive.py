@@ -70,6 +70,8 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
 
     The encoder is rebuilt from ``model/encoder`` (the encoder class decides how, through
     :meth:`Encoder.archive_params`) and the heads' weights come from ``model/heads.safetensors``.
+    Each task's label vocabulary comes from ``labels.json``, so a run whose reader collects its
+    labels from the training file (``labels_from``) loads where that file is absent.
 
     Raises:
         ConfigurationError: The run has no saved model yet.
@@ -81,6 +83,13 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
     params = config["encoder"] if isinstance(config["encoder"], dict) else {"type": config["encoder"]}
     encoder_cls: type[Encoder] = registry.resolve(Encoder, params["type"], path="encoder.type")
     archived = {**config, "encoder": encoder_cls.archive_params(params, model_dir / ENCODER)}
+    saved_labels = json.loads((run_dir / LABELS).read_text()) if (run_dir / LABELS).is_file() else {}
+    archived["tasks"] = {
+        name: {**task, "labels": saved_labels[name]}
+        if isinstance(task, dict) and "labels" not in task and saved_labels.get(name) is not None
+        else task
+        for name, task in config["tasks"].items()
+    }
     experiment = build_experiment(archived, registry)
     model = experiment.model()
     weights = model_dir / ENCODER / ENCODER_WEIGHTS

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from mtdnn.api.tagging import entity_records, spacy_words, word_entities
 from mtdnn.archive import load_run
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
 from mtdnn.training.evaluation import predict_task
-from mtdnn.types import Example
+from mtdnn.types import Example, SpanPrediction
 
 __all__ = ["predict_file", "read_raw_examples"]
 
@@ -69,12 +71,24 @@ def _json_example(line: str, path: Path, number: int) -> Example:
 
 
 def predict_file(
-    run_dir: Path, registry: Registry, *, task: str, input_path: Path, output: TextIO, device: str = "auto"
+    run_dir: Path,
+    registry: Registry,
+    *,
+    task: str,
+    input_path: Path,
+    output: TextIO,
+    device: str = "auto",
+    words: str = "blank:en",
 ) -> int:
     """Write one JSON line per input with its prediction.
 
     Classification: ``label`` and per-label ``probabilities``; multi-label: ``labels`` (those
-    predicted) and ``probabilities``; real-valued tasks: ``prediction``, a float.
+    predicted) and ``probabilities``; real-valued tasks: ``prediction``, a float. Sequence
+    labelling: the text is split into words with spaCy (``words``, see
+    :func:`mtdnn.api.tagging.spacy_words`) and the line holds ``text``, ``entities`` (``start``,
+    ``end``, ``label`` and ``text`` of each, with character offsets into the text), ``words`` and
+    ``tags``. Extractive QA (``text_a`` the question, ``text_b`` the context): ``answer``,
+    ``start`` (its character offset in the context; -1 and ``""`` for no answer) and ``nbest``.
 
     Returns:
         The number of predictions written.
@@ -91,9 +105,22 @@ def predict_file(
     if not examples:
         raise DataError("no inputs", file=str(input_path))
     spec = experiment.tasks[task]
+    split: list[list[tuple[str, int]]] = []
+    if spec.head.input_words:
+        split = spacy_words([example.text_a for example in examples], words)
+        examples = tuple(
+            replace(example, words=tuple(word for word, _ in pieces))
+            for example, pieces in zip(examples, split, strict=True)
+        )
     data = spec.featurize(list(examples), experiment.encoder, source=str(input_path))
     target = select_device(device)
     result = predict_task(model.to(target), spec, data, device=target)
+    if result.decoded is not None:
+        for index, (example, decoded) in enumerate(zip(examples, result.decoded, strict=True)):
+            output.write(
+                json.dumps(_decoded_record(example, decoded, split[index] if split else None)) + "\n"
+            )
+        return len(examples)
     labels = spec.labels
     for index, example in enumerate(examples):
         record: dict[str, Any] = {"id": example.id}
@@ -112,3 +139,19 @@ def predict_file(
             }
         output.write(json.dumps(record) + "\n")
     return len(examples)
+
+
+def _decoded_record(example: Example, decoded: Any, words: list[tuple[str, int]] | None) -> dict[str, Any]:
+    """The output line of a structured task's prediction (entities, or an answer span)."""
+    if isinstance(decoded, SpanPrediction):
+        nbest = [{"text": text, "probability": round(p, 6)} for text, p in decoded.nbest]
+        return {"id": example.id, "answer": decoded.text, "start": decoded.start, "nbest": nbest}
+    tags = list(decoded)
+    entities = word_entities(example.text_a, words or [], tags) if words else []
+    return {
+        "id": example.id,
+        "text": example.text_a,
+        "entities": entity_records(entities),
+        "words": list(example.words or ()),
+        "tags": tags,
+    }

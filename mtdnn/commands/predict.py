@@ -24,6 +24,13 @@ __all__ = ["predict_command"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write JSONL here instead of standard output.",
 )
+@click.option(
+    "--words",
+    default="blank:en",
+    show_default=True,
+    help="Sequence labelling: how raw text is split into words; 'blank:LANG' (spaCy's rule-based "
+    "tokenizer) or an installed spaCy pipeline such as en_core_web_sm.",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @plugin_option
 @click.pass_obj
@@ -33,17 +40,19 @@ def predict_command(
     input_path: Path,
     task: str,
     output: Path | None,
+    words: str,
     device: str,
     plugins: tuple[str, ...],
 ) -> None:
-    """Predict INPUT (TSV: text or text<TAB>text; JSONL: {"text", "text_b"}) as JSON lines."""
+    """Predict INPUT (TSV: text or text<TAB>text; JSONL: {"text", "text_b"}) as JSON lines.
+
+    Sequence-labelling tasks give the entities of each text with character offsets; QA tasks
+    (text_a the question, text_b the context) give the answer span.
+    """
+    options = {"task": task, "input_path": input_path, "device": device, "words": words}
     if output is None:
-        predict_file(
-            run_dir, app.registry, task=task, input_path=input_path, output=sys.stdout, device=device
-        )
+        predict_file(run_dir, app.registry, output=sys.stdout, **options)  # type: ignore[arg-type]
         return
     with output.open("w") as stream:
-        count = predict_file(
-            run_dir, app.registry, task=task, input_path=input_path, output=stream, device=device
-        )
+        count = predict_file(run_dir, app.registry, output=stream, **options)  # type: ignore[arg-type]
     click.echo(f"{count} predictions written to {output}", err=True)

@@ -9,6 +9,7 @@ from mtdnn.heads.multilabel import MultiLabelHead
 from mtdnn.heads.ranking import RankingHead, RankingOutput
 from mtdnn.heads.regression import RegressionHead
 from mtdnn.heads.san import SanHead
+from mtdnn.heads.span import SpanHead
 from mtdnn.heads.tagging import TaggingHead
 from mtdnn.hooks.markers import hookimpl
 from mtdnn.registry import Registry
@@ -22,6 +23,7 @@ __all__ = [
     "RankingOutput",
     "RegressionHead",
     "SanHead",
+    "SpanHead",
     "TaggingHead",
 ]
 
@@ -36,3 +38,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Head, "multilabel", MultiLabelHead)
     registry.add(Head, "mlm", MaskedLmHead)
     registry.add(Head, "tagging", TaggingHead)
+    registry.add(Head, "span", SpanHead)

@@ -30,6 +30,8 @@ class Head(nn.Module):
 
     self_supervised: ClassVar[bool] = False
     structured: ClassVar[bool] = False
+    input_words: ClassVar[bool] = False
+    """Whether the head labels words (``Example.words``), so raw text must be split into words first."""
 
     def featurize(
         self,

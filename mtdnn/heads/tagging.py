@@ -41,6 +41,7 @@ class TaggingHead(Head):
     """
 
     structured = True
+    input_words = True
 
     def __init__(
         self,

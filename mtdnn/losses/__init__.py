@@ -9,6 +9,7 @@ from mtdnn.losses.mlm import MaskedLmLoss
 from mtdnn.losses.multilabel import BinaryCrossEntropyLoss
 from mtdnn.losses.ranking import RankingCrossEntropyLoss
 from mtdnn.losses.regression import MeanSquaredErrorLoss
+from mtdnn.losses.span import SpanCrossEntropyLoss
 from mtdnn.registry import Registry
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "MaskedLmLoss",
     "MeanSquaredErrorLoss",
     "RankingCrossEntropyLoss",
+    "SpanCrossEntropyLoss",
 ]
 
 
@@ -29,3 +31,4 @@ def mtdnn_register(registry: Registry) -> None:
     registry.add(Loss, "ranking_ce", RankingCrossEntropyLoss)
     registry.add(Loss, "bce", BinaryCrossEntropyLoss)
     registry.add(Loss, "mlm", MaskedLmLoss)
+    registry.add(Loss, "span_ce", SpanCrossEntropyLoss)

@@ -1,0 +1,164 @@
+"""Tag raw text with a trained sequence-labelling run: words, tags and entity spans with offsets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mtdnn.archive import load_run
+from mtdnn.errors import ConfigurationError
+from mtdnn.registry import Registry
+from mtdnn.training.device import select_device
+from mtdnn.training.evaluation import predict_task
+from mtdnn.types import Example
+
+__all__ = ["Entity", "Tagger", "entity_records", "entity_spans", "spacy_words", "word_entities"]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An entity found in a text.
+
+    Args:
+        label: The entity type (``Disease``).
+        start: Character offset of its first character in the text.
+        end: Character offset just past its last character.
+        text: ``text[start:end]``.
+        words: The ``(first, last + 1)`` word indices it covers.
+    """
+
+    label: str
+    start: int
+    end: int
+    text: str
+    words: tuple[int, int]
+
+
+def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
+    """The entities of a tag sequence as ``(type, first word, last word + 1)``.
+
+    Entities are read as seqeval's default mode (and ``conlleval``) reads them, so they are the
+    entities the ``seqeval`` metric scores; IOB1, IOB2 and IOBES tags are understood.
+    """
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    return [(kind, start, end + 1) for kind, start, end in get_entities(list(tags))]
+
+
+def spacy_words(texts: Sequence[str], pipeline: str = "blank:en") -> list[list[tuple[str, int]]]:
+    """Split texts into words with spaCy: ``(word, character offset)`` for each non-space token.
+
+    Args:
+        texts: Raw texts.
+        pipeline: ``blank:LANG`` for spaCy's rule-based tokenizer of a language (no model needed),
+            or the name or path of an installed spaCy pipeline, whose tokenizer is then used.
+
+    Raises:
+        ConfigurationError: spaCy or the named pipeline is not installed.
+    """
+    try:
+        import spacy
+    except ImportError as exc:
+        raise ConfigurationError(
+            "tagging raw text needs spaCy, which is not installed", hint="pip install spacy"
+        ) from exc
+    if pipeline.startswith("blank:"):
+        nlp = spacy.blank(pipeline.removeprefix("blank:"))
+    else:
+        try:
+            nlp = spacy.load(pipeline, exclude=["tagger", "parser", "ner", "lemmatizer", "textcat"])
+        except OSError as exc:
+            raise ConfigurationError(
+                f"no spaCy pipeline {pipeline!r} is installed", hint="use 'blank:en', or install the pipeline"
+            ) from exc
+    tokenizer: Any = nlp.tokenizer
+    return [
+        [(token.text, token.idx) for token in doc if not token.is_space]
+        for doc in tokenizer.pipe(texts, batch_size=256)
+    ]
+
+
+class Tagger:
+    """A trained run's sequence-labelling task, ready to tag words or raw text.
+
+    Args:
+        run_dir: A directory written by ``mtdnn train``.
+        registry: The component registry (with the plugins the run used).
+        task: The sequence-labelling task to use; may be left out when the run has exactly one.
+        device: ``auto`` or a torch device name.
+        words: How raw text is split into words (see :func:`spacy_words`).
+
+    Raises:
+        ConfigurationError: The run has no such task, or its head does not label words.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        registry: Registry,
+        *,
+        task: str | None = None,
+        device: str = "auto",
+        words: str = "blank:en",
+    ) -> None:
+        experiment, model = load_run(run_dir, registry)
+        taggers = [name for name, spec in experiment.tasks.items() if spec.head.input_words]
+        if task is None:
+            if len(taggers) != 1:
+                raise ConfigurationError(
+                    f"the run has {len(taggers)} sequence-labelling tasks; name one",
+                    hint=f"tasks: {', '.join(sorted(experiment.tasks))}",
+                )
+            task = taggers[0]
+        if task not in experiment.tasks:
+            raise ConfigurationError(
+                f"the run has no task {task!r}", hint=f"tasks: {', '.join(sorted(experiment.tasks))}"
+            )
+        if task not in taggers:
+            raise ConfigurationError(f"task {task!r} does not label words (its head is not 'tagging')")
+        self.device = select_device(device)
+        self.encoder = experiment.encoder
+        self.task = experiment.tasks[task]
+        self.model = model.to(self.device)
+        self.words = words
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """One tag per word of each sentence (sentences longer than the encoder are windowed)."""
+        examples = [
+            Example(id=str(i), text_a=" ".join(words), words=tuple(words))
+            for i, words in enumerate(sentences)
+        ]
+        filled = [example for example in examples if example.words]
+        tags: list[list[str]] = [[] for _ in examples]
+        if filled:
+            data = self.task.featurize(filled, self.encoder, source="the given sentences")
+            result = predict_task(self.model, self.task, data, device=self.device)
+            assert result.decoded is not None
+            for example, predicted in zip(filled, result.decoded, strict=True):
+                tags[int(example.id)] = list(predicted)
+        return tags
+
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """The entities of each raw text, with character offsets into it."""
+        split = spacy_words(texts, self.words)
+        tagged = self.tag([[word for word, _ in words] for words in split])
+        return [
+            word_entities(text, words, tags) for text, words, tags in zip(texts, split, tagged, strict=True)
+        ]
+
+
+def word_entities(text: str, words: Sequence[tuple[str, int]], tags: Sequence[str]) -> list[Entity]:
+    """The entities of one text from its words (with character offsets) and their tags."""
+    found = []
+    for kind, first, last in entity_spans(tags):
+        start = words[first][1]
+        end = words[last - 1][1] + len(words[last - 1][0])
+        found.append(Entity(label=kind, start=start, end=end, text=text[start:end], words=(first, last)))
+    return found
+
+
+def entity_records(entities: Sequence[Entity]) -> list[dict[str, Any]]:
+    """JSON-ready ``{"start", "end", "label", "text"}`` objects."""
+    return [{"start": e.start, "end": e.end, "label": e.label, "text": e.text} for e in entities]
