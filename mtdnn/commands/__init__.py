@@ -11,7 +11,8 @@ __all__ = ["mtdnn_register_commands"]
 
 @hookimpl
 def mtdnn_register_commands(cli: click.Group) -> None:
-    """Add train, pretrain, evaluate, predict, glue-submission, plugins and registry."""
+    """Add train, pretrain, cross-validate, evaluate, predict, glue-submission, plugins and registry."""
+    from mtdnn.commands.cross_validate import cross_validate_command
     from mtdnn.commands.evaluate import evaluate_command
     from mtdnn.commands.glue_submission import glue_submission_command
     from mtdnn.commands.inspect import plugins_command, registry_group
@@ -21,6 +22,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
     commands = (
         train_command,
         pretrain_command,
+        cross_validate_command,
         evaluate_command,
         predict_command,
         glue_submission_command,
