@@ -1,7 +1,8 @@
 // Biomedical NER trained alone: one IOB2 corpus folder of ../shared/data.
 //   mtdnn train configs/bio/ner.jsonnet -s runs/ncbi -A corpus=NCBI-disease-IOB
 //   mtdnn evaluate runs/ncbi --split test
-// `corpus` is NCBI-disease-IOB, BC5CDR-IOB or BC2GM-IOB; needs `pip install -e ./bio`.
+// `corpus` is NCBI-disease-IOB, BC5CDR-IOB or BC2GM-IOB, and the task is named after it (ncbi,
+// bc5cdr, bc2gm); needs `pip install -e ./bio`.
 local bio = import 'bio.libsonnet';
 
 function(
@@ -18,7 +19,9 @@ function(
   seed: seed,
   encoder: { type: 'hf', model: encoder },
   tasks: {
-    ner: bio.ner(data_dir + '/' + corpus, batch_size=batch_size, max_length=max_length, train_limit=train_limit),
+    [bio.task_name(corpus)]: bio.ner(
+      data_dir + '/' + corpus, batch_size=batch_size, max_length=max_length, train_limit=train_limit
+    ),
   },
   trainer: {
     epochs: epochs,

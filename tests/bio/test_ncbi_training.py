@@ -59,10 +59,10 @@ def test_minilm_learns_ncbi_disease_well_beyond_a_dictionary_of_its_training_nam
     )
     config["trainer"]["progress_bar"] = False
     result = train(config, tmp_path / "run", bio_registry)
-    f1 = result.state.best_metrics["ner"]["f1"]
+    f1 = result.state.best_metrics["ncbi"]["f1"]
     reader = IobReader(labels_from=str(folder / "train.tsv"))
     train_examples = list(reader.read(folder / "train.tsv"))[:TRAIN_SENTENCES]
     baseline = dictionary_baseline(train_examples, list(reader.read(folder / "devel.tsv")))
     assert f1 > max(0.55, baseline + 0.05), (f1, baseline)
     # the saved run scores the same on reload, through the evaluate path
-    assert evaluate_run(tmp_path / "run", bio_registry)["ner"]["f1"] == pytest.approx(f1)
+    assert evaluate_run(tmp_path / "run", bio_registry)["ncbi"]["f1"] == pytest.approx(f1)

@@ -91,7 +91,7 @@ def test_the_shipped_ner_config_evaluates_with_bio_libsonnet(repo_root: Path) ->
     config = load_config(
         repo_root / "configs" / "bio" / "ner.jsonnet", get_plugin_manager(), tla_str={"corpus": "BC5CDR-IOB"}
     )
-    task = config["tasks"]["ner"]
+    task = config["tasks"]["bc5cdr"]
     assert task["reader"] == {
         "type": "iob",
         "scheme": "IOB2",

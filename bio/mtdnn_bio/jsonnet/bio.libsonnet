@@ -3,6 +3,10 @@
 //   tasks: { ncbi: bio.ner('../shared/data/NCBI-disease-IOB') }
 // Data layouts are those of ../shared/data (see its MANIFEST.md).
 {
+  // The task name of each NER corpus folder of ../shared/data.
+  names:: { 'NCBI-disease-IOB': 'ncbi', 'BC5CDR-IOB': 'bc5cdr', 'BC2GM-IOB': 'bc2gm' },
+  task_name(corpus):: std.get($.names, corpus, std.asciiLower(corpus)),
+
   // Named-entity recognition over a folder of IOB2 TSV files train.tsv / devel.tsv / test.tsv
   // (NCBI-disease, BC5CDR, BC2GM). The labels are every IOB2 label over the entity types of
   // the training file; seqeval scores entities (default mode, as conlleval does).
