@@ -56,7 +56,15 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=["sst2", "rte"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--limits", nargs="*", default=[], help="TASK=N caps a task's training examples")
+    parser.add_argument(
+        "--timing-seeds",
+        nargs="*",
+        type=int,
+        help="report the seconds per epoch of these seeds only (those that ran alone on the machine); "
+        "default: all seeds",
+    )
     args = parser.parse_args()
+    timed = set(args.seeds if not args.timing_seeds else args.timing_seeds)
     limits = dict(item.split("=") for item in args.limits)
     lines = [
         "| task | encoder | dev accuracy | seconds per epoch | parameters |",
@@ -70,7 +78,8 @@ def main() -> None:
                 tlas = ["-A", f"glue_dir={args.glue_dir}", "-A", f"task={task}", "--tla-code", f"seed={seed}"]
                 tlas += ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
                 scores.append(run(config, run_dir, [*tlas, *extra])[task]["accuracy"])
-                seconds.append(epoch_seconds(run_dir))
+                if seed in timed:
+                    seconds.append(epoch_seconds(run_dir))
                 sizes.append(parameters(run_dir))
             lines.append(
                 f"| {task} | {label} | {_mean_std(scores)} | {statistics.mean(seconds):.0f} | "
