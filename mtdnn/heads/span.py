@@ -34,33 +34,30 @@ whose answers has a usable offset (not trained on)."""
 class SpanHead(Head):
     """Finds the answer to a question (``text_a``) as a span of its context (``text_b``).
 
-    Each row is the question followed by one window of the context, laid out as the encoder lays
-    out a text pair. A context longer than a row holds is cut into windows of whole tokens that
-    overlap by ``doc_stride`` tokens (the convention of Hugging Face's ``doc_stride``, the
-    tokens consecutive windows share; BERT's original flag of that name was the step between
-    window starts), so every context token is in some window. A linear layer scores every token
-    as the answer's start and as its end.
+    A row is the question and one window of the context, laid out as the encoder lays out a text
+    pair. A long context is cut into windows of whole tokens that share ``doc_stride`` tokens
+    with the next (Hugging Face's meaning of ``doc_stride``; in BERT's original code it was the
+    step between windows), so every context token is in some window. A linear layer scores every
+    token as the answer's start and as its end.
 
-    Training targets are the input positions of the first and last token of the first answer
-    with a known offset (``Answer.start >= 0``); tokens that only partly overlap the answer
-    belong to it. A window that does not hold the whole answer, and every window of an
-    unanswerable question, points at the first input position (the null position, as BERT
-    does). An answerable question none of whose answers has an offset (BioASQ answers known only
-    as text) is not trained on (its targets are -1). Like BERT and Hugging Face, the loss sees
-    every real token, question and special tokens included; only decoding is restricted to the
-    context. Train with the ``span_ce`` loss; score with ``squad`` (or BioASQ's factoid metric).
+    The targets of a row are the input positions of the first and last token of the first answer
+    with an offset (``Answer.start >= 0``); tokens that only partly overlap the answer count. A
+    window that does not hold the whole answer, and every window of an unanswerable question,
+    points at the first input position (the null position, as in BERT). An answered question
+    none of whose answers has an offset (BioASQ answers known only as text) is not trained on
+    (targets -1). As in BERT and Hugging Face, the loss sees every real token; only decoding is
+    restricted to the context. Train with the ``span_ce`` loss; score with ``squad``.
 
-    Decoding looks at every window of a question: the candidates are the ``n_best`` best spans
-    of each window (exactly, by start logit + end logit) that lie in the context, end at or
-    after their start and are at most ``max_answer_length`` tokens long, each start taken only
-    from the window where the start token has the most context (BERT's rule; this also keeps a
-    span from being proposed twice). Candidates are ranked, equal texts merged, and the best
-    ``n_best`` kept; their probabilities are a softmax over their scores together with the null
-    score (the lowest over the windows of the null position's start + end logit) when
-    ``allow_null``. The answer is the best candidate's text, cut from the context between the
-    first character of its first token and the last character of its last token, so it is an
-    exact substring of the context. With ``allow_null``, the answer is ``""`` when the null score
-    exceeds the best candidate's score by more than ``null_threshold``.
+    Decoding takes, from every window of a question, its ``n_best`` best spans (exactly, by start
+    + end logit) that lie in the context, end at or after their start and have at most
+    ``max_answer_length`` tokens, each start only from the window where its token has the most
+    context (BERT's rule, which also keeps a span from being proposed twice). Equal texts are
+    merged and the best ``n_best`` kept, with probabilities from a softmax over their scores and,
+    with ``allow_null``, the null score (the lowest null-position start + end over the windows).
+    The answer is the best candidate, cut from the context from its first token's first
+    character to its last token's last character: an exact substring of the context. With
+    ``allow_null`` it is ``""`` when the null score beats the best score by more than
+    ``null_threshold``.
 
     Args:
         input_dim: Size of the token states (supplied at run time).
@@ -181,7 +178,8 @@ class SpanHead(Head):
             label_padding=IGNORED,
         )
 
-    def _check_examples(self, examples: list[Example], source: str) -> None:
+    @staticmethod
+    def _check_examples(examples: list[Example], source: str) -> None:
         """Refuse no examples, examples without a context, and a mix of labelled and unlabelled ones."""
         if not examples:
             raise DataError("the file holds no examples", file=source)

@@ -122,9 +122,14 @@ class TaggingHead(Head):
         )
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
-        """Logits ``[B, W, labels]`` for the ``W`` words of each row (padding words included)."""
-        starts = batch.extras["word_starts"]
-        index = starts.clamp(min=0).unsqueeze(-1).expand(-1, -1, encoded.hidden.size(-1))
+        """Logits ``[B, W, labels]`` for the ``W`` words of each row (padding words included).
+
+        Word positions count from a row's first real token, so they hold for tokenizers that pad
+        on the left too.
+        """
+        first_real = encoded.mask.long().argmax(dim=1, keepdim=True)  # 0 with right padding
+        starts = batch.extras["word_starts"].clamp(min=0) + first_real
+        index = starts.unsqueeze(-1).expand(-1, -1, encoded.hidden.size(-1))
         states = torch.gather(encoded.hidden, 1, index)
         return HeadOutput(logits=self.classifier(self.dropout(states)))
 

@@ -155,6 +155,22 @@ def test_cross_entropy_ignores_padding_words_and_trains_the_head(tiny_bert: Path
     assert head.classifier[-1].weight.grad is not None
 
 
+def test_word_positions_hold_for_a_tokenizer_that_pads_on_the_left() -> None:
+    from mtdnn.types import EncoderOutput, TaskBatch
+
+    head = TaggingHead(1, LABELS).eval()
+    head.classifier = torch.nn.Identity()  # type: ignore[assignment]  # expose the gathered states
+    positions = torch.arange(6.0).view(1, 6, 1).expand(2, 6, 1)  # each state holds its position
+    starts = torch.tensor([[1, 2, 4], [1, 2, -1]])  # counted from the row's first real token
+    right = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]])
+    left = torch.tensor([[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1]])
+    for mask, expected in ((right, [[1, 2, 4], [1, 2]]), (left, [[1, 2, 4], [3, 4]])):
+        batch = TaskBatch(task="ner", inputs={}, labels=None, extras={"word_starts": starts})
+        gathered = head(EncoderOutput(hidden=positions, mask=mask, pooled=positions[:, 0]), batch).logits
+        assert gathered[0, :, 0].tolist() == expected[0]
+        assert gathered[1, :2, 0].tolist() == expected[1]
+
+
 def test_the_tagging_head_works_on_the_lstm_encoder() -> None:
     corpus = ["Colon cancer runs in families .", "Ataxia telangiectasia ."]
     encoder = LstmEncoder(embedding_dim=8, hidden_size=4, corpus=lambda: iter(corpus))
