@@ -40,6 +40,10 @@ def test_every_shipped_config_passes_a_dry_run(
         "encoder": tiny_bert,
     }
     tlas = [item for name in _tla_names(config) & values.keys() for item in ("-A", f"{name}={values[name]}")]
+    if config.parent.name == "squad":  # files without defaults: the shared SQuAD 2.0 subset
+        squad = shared_data / "SQuAD-v2.0-dev-subset" / "dev-v2.0.first5articles.json"
+        tlas += ["-A", f"train={squad}", "-A", f"dev={squad}"]
+        tlas += ["--tla-code", "max_length=128", "--tla-code", "doc_stride=32"]  # tiny_bert: 128 positions
     output = _invoke(
         "train",
         str(config),
@@ -58,6 +62,8 @@ def test_every_shipped_config_passes_a_dry_run(
             width = len(task["labels"]) if task["labels"] is not None else 1  # 1: regression (STS-B)
             if config.parent.name == "pretrain":
                 width = 30522  # masked-LM: tiny_bert's vocabulary
+            if config.parent.name == "squad":
+                width = 2  # a start and an end score per token
             assert task[split]["logits"][-1] == width  # [B, labels]; [B, words, labels] for tagging
     assert not (repo_root / "runs" / "unused").exists()
 
