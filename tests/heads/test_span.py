@@ -383,6 +383,22 @@ def test_the_span_head_trains_and_evaluates_through_the_api(
     result = train(config, tmp_path / "run", registry)
     scores = result.state.best_metrics["squad"]
     assert set(scores) == {"f1", "exact"} and 0.0 <= scores["f1"] <= 100.0
+    # the official scripts' predictions file, and raw question-context pairs through predict
+    from mtdnn.api import evaluate_run, predict_file
+
+    evaluate_run(tmp_path / "run", registry, predictions=tmp_path / "predictions")
+    answers = json.loads((tmp_path / "predictions" / "squad.json").read_text())
+    assert set(answers) == {f"q{i}" for i in range(4)} and all(
+        answer in CONTEXT for answer in answers.values()
+    )
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(json.dumps({"id": "x", "text": QUESTION, "text_b": CONTEXT}) + "\n")
+    output = tmp_path / "out.jsonl"
+    with output.open("w") as stream:
+        predict_file(tmp_path / "run", registry, task="squad", input_path=raw, output=stream)
+    [record] = [json.loads(line) for line in output.read_text().splitlines()]
+    assert record["id"] == "x" and CONTEXT[record["start"] :].startswith(record["answer"])
+    assert record["nbest"][0]["text"] == record["answer"] and 0 < record["nbest"][0]["probability"] <= 1
 
 
 # ---------------------------------------------------------------------------------------------- learning
