@@ -19,6 +19,7 @@ from mtdnn.types import Example
 
 __all__ = [
     "Target",
+    "all_labelled",
     "TaskData",
     "featurize_examples",
     "group_ids",
@@ -123,6 +124,19 @@ def group_ids(examples: Sequence[Example]) -> list[int] | None:
     return ids
 
 
+def all_labelled(examples: Sequence[Example], field: str, *, source: str) -> bool:
+    """Whether every example has ``field`` (``label``, ``tags``, ``answers``) set; ``False`` if none has.
+
+    Raises:
+        DataError: Some examples have it and others not (the first without it is named).
+    """
+    present = [getattr(example, field) is not None for example in examples]
+    if any(present) and not all(present):
+        missing = next(example.id for example, there in zip(examples, present, strict=True) if not there)
+        raise DataError(f"example {missing!r} has no {field} while others do", file=source)
+    return all(present) and bool(present)
+
+
 def label_ids(
     examples: Sequence[Example], labels: Sequence[str] | None, *, source: str
 ) -> tuple[Target, ...] | None:
@@ -134,12 +148,8 @@ def label_ids(
     Raises:
         DataError: Some examples are labelled and others not, or a label is not in ``labels``.
     """
-    present = [example.label is not None for example in examples]
-    if not any(present):
+    if not all_labelled(examples, "label", source=source):
         return None
-    if not all(present):
-        missing = next(example.id for example in examples if example.label is None)
-        raise DataError(f"example {missing!r} has no label while others do", file=source)
     if labels is None:
         return tuple(float(example.label) for example in examples)  # type: ignore[arg-type]
     index = {label: i for i, label in enumerate(labels)}

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from mtdnn.data.dataset import TaskData
+from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.data.words import best_windows
 from mtdnn.encoders.base import Encoder, Features, Pieces
 from mtdnn.errors import ConfigurationError, DataError
@@ -190,10 +190,7 @@ class SpanHead(Head):
                     "that gives a question and its context, such as 'squad'",
                     file=source,
                 )
-        labelled = [example.answers is not None for example in examples]
-        if any(labelled) and not all(labelled):
-            missing = next(example.id for example in examples if example.answers is None)
-            raise DataError(f"example {missing!r} has no answers while others do", file=source)
+        all_labelled(examples, "answers", source=source)
 
     def _least_context(self, task: str, encoder: Encoder, max_length: int) -> int:
         """The context tokens a window holds at the least (with the longest question), checked."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from mtdnn.data.dataset import TaskData
+from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.data.words import best_windows, cut_windows, word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
@@ -83,10 +84,7 @@ class TaggingHead(Head):
         if not examples:
             raise DataError("the file holds no examples", file=source)
         index = {label: i for i, label in enumerate(self.labels)}
-        labelled = [example.tags is not None for example in examples]
-        if any(labelled) and not all(labelled):
-            missing = next(example.id for example in examples if example.tags is None)
-            raise DataError(f"example {missing!r} has no tags while others do", file=source)
+        labelled = all_labelled(examples, "tags", source=source)
         for example in examples:
             _check_example(example, index, source)
         budget = max_length - encoder.special_tokens(pair=False)
@@ -104,7 +102,7 @@ class TaggingHead(Head):
             for window, (start, end) in enumerate(windows):
                 ids = [token for tokens in pieces[start:end] for token in tokens]
                 row, offset, _ = encoder.build_inputs(ids)
-                starts = [offset + sum(lengths[start:word]) for word in range(start, end)]
+                starts = list(itertools.accumulate(lengths[start : end - 1], initial=offset))
                 features.append(row)
                 owned = [int(chosen[word] == window) for word in range(start, end)]
                 extras.append({"word_starts": starts, "owned": owned, "first_word": [start]})
@@ -115,7 +113,7 @@ class TaggingHead(Head):
             task=task,
             examples=tuple(examples),
             features=tuple(features),
-            targets=tuple(targets) if all(labelled) else None,
+            targets=tuple(targets) if labelled else None,
             owners=tuple(owners),
             extras=tuple(extras),
             label_padding=IGNORED,
