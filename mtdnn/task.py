@@ -251,7 +251,17 @@ def build_head(registry: Registry, name: str, settings: TaskSettings, encoder: E
     label count, 1 for real-valued tasks), ``labels`` (the label vocabulary in id order, ``None``
     for real-valued tasks), ``task`` and ``encoder`` (the shared encoder, e.g. for tying a
     masked-LM head to its word embeddings) when its constructor declares them.
+
+    Raises:
+        ConfigurationError: The task's ``max_length`` is longer than the encoder can encode.
     """
+    limit = encoder.max_positions
+    if limit is not None and settings.max_length > limit:
+        raise ConfigurationError(
+            f"max_length {settings.max_length} is longer than the encoder's {limit} positions",
+            path=f"tasks.{name}.max_length",
+            hint=f"use max_length {limit} or less; the tagging and span heads cut longer texts into windows",
+        )
     labels = settings.labels if settings.labels is not None else settings.reader.labels
     head: Head = build(
         registry,

@@ -133,3 +133,15 @@ def test_texts_from_a_task_without_training_data_is_refused(
     del config["tasks"]["mrpc"]["train"]
     with pytest.raises(ConfigurationError, match="has no 'train' file"):
         build_experiment(config, registry)
+
+
+def test_a_max_length_beyond_the_encoders_positions_is_refused_when_the_task_is_built(
+    repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    config = quickstart_config(repo_root, tiny_bert)  # tiny_bert has 128 positions
+    config["tasks"]["rte"]["max_length"] = 128
+    build_experiment(config, registry)
+    config["tasks"]["rte"]["max_length"] = 129
+    with pytest.raises(ConfigurationError, match="max_length 129 is longer than the encoder's 128") as info:
+        build_experiment(config, registry)
+    assert info.value.path == "tasks.rte.max_length"

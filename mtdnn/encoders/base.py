@@ -97,6 +97,14 @@ class Encoder(nn.Module):
         return len(features["input_ids"])
 
     @property
+    def max_positions(self) -> int | None:
+        """The longest input, special tokens included, the model can encode; ``None`` for no limit.
+
+        A task whose ``max_length`` exceeds it is refused when the task is built.
+        """
+        return None
+
+    @property
     def unknown_id(self) -> int:
         """The id that stands for a word the tokenizer turns into no token at all."""
         raise NotImplementedError(f"{type(self).__name__} has no unknown-token id")

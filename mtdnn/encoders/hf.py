@@ -206,6 +206,20 @@ class HuggingFaceEncoder(Encoder):
         unk = self.tokenizer.unk_token_id
         return int(unk if unk is not None else self.tokenizer.sep_token_id or self.tokenizer.eos_token_id)
 
+    @property
+    def max_positions(self) -> int | None:
+        """The model's absolute position limit: ``max_position_embeddings``, less RoBERTa's offset.
+
+        RoBERTa-style embeddings count positions from ``padding_idx + 1``; a model without
+        absolute positions (DeBERTa with ``position_biased_input`` off) has no limit.
+        """
+        config = self.model.config
+        limit = getattr(config, "max_position_embeddings", None)
+        if limit is None or not getattr(config, "position_biased_input", True):
+            return None
+        offset = getattr(getattr(self.model, "embeddings", None), "padding_idx", None)
+        return int(limit) - (int(offset) + 1 if offset is not None else 0)
+
     def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
         """Pad to the longest sequence with the tokenizer's pad id on its padding side."""
         longest = max(len(f["input_ids"]) for f in features)

@@ -214,3 +214,19 @@ def test_token_offsets_point_at_the_characters_each_token_comes_from(
     assert "".join(spans) == text.replace(" ", "")
     decoded = encoder.tokenizer.decode(list(pieces.ids))
     assert decoded.replace(" ", "").lower() == text.replace(" ", "").lower()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_max_positions_is_the_longest_input_the_model_encodes(
+    family_dirs: dict[str, Path], family: str
+) -> None:
+    encoder = HuggingFaceEncoder(str(family_dirs[family])).eval()
+    limit = encoder.max_positions
+    assert limit is not None
+    word = encoder.tokenize(["cat"])[0].ids[0]
+    longest, _, _ = encoder.build_inputs([word] * (limit - encoder.special_tokens(pair=False)))
+    with torch.no_grad():
+        assert encoder(encoder.collate([longest])).hidden.shape[1] == limit
+        too_long, _, _ = encoder.build_inputs([word] * (limit + 1 - encoder.special_tokens(pair=False)))
+        with pytest.raises((IndexError, RuntimeError, ValueError)):
+            encoder(encoder.collate([too_long]))
