@@ -71,10 +71,10 @@ def main() -> None:
     print("| task (test set) | metric | single-task | multi-task |")
     print("|---|---|---|---|")
     for task, scores in single.items():
-        metric = "f1"
         both = together.get(task, {})
-        mt = f"{100 * both[metric]:.1f}" if metric in both else "-"
-        print(f"| {task} | {metric} | {100 * scores[metric]:.1f} | {mt} |")
+        for metric in [key for key in scores if key == "f1" or key.startswith("f1_")]:  # f1, then per type
+            mt = f"{100 * both[metric]:.1f}" if metric in both else "-"
+            print(f"| {task} | {metric} | {100 * scores[metric]:.1f} | {mt} |")
     if args.cv:
         cv_dir = args.runs / f"{args.cv.lower()}-cv-seed{args.seed}"
         command = [
