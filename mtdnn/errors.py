@@ -12,6 +12,10 @@ class MtdnnError(Exception):
 class ConfigurationError(MtdnnError):
     """A configuration value is wrong; the message names the config path and how to fix it.
 
+    A component's constructor raises with a path relative to itself (``label_smoothing``, or no
+    path for the component as a whole); :func:`mtdnn.config.build` puts the path where the
+    component sits in the config in front (``tasks.rte.loss.label_smoothing``).
+
     Args:
         message: What is wrong.
         path: Dotted path of the offending value inside the config (``tasks.sst2.head.type``).
@@ -26,6 +30,13 @@ class ConfigurationError(MtdnnError):
         if hint:
             text = f"{text}\n  hint: {hint}"
         super().__init__(text)
+
+    def under(self, prefix: str) -> ConfigurationError:
+        """The same error with its path placed under ``prefix`` (``prefix`` itself when it has none)."""
+        if not prefix:
+            return self
+        path = f"{prefix}.{self.path}" if self.path else prefix
+        return ConfigurationError(self.message, path=path, hint=self.hint)
 
 
 class DataError(MtdnnError):

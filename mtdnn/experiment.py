@@ -16,19 +16,46 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.samplers.base import TaskSampler
 from mtdnn.samplers.shuffle_all import ShuffleAllSampler
-from mtdnn.task import Task, TaskSettings, build_head, build_task_settings, training_texts
+from mtdnn.task import Task, TaskSettings, build_head, training_texts
 from mtdnn.training.settings import TrainerSettings
 
-__all__ = ["TOP_LEVEL_KEYS", "Experiment", "build_experiment", "seed_everything"]
+__all__ = ["Experiment", "ExperimentConfig", "build_experiment", "seed_everything"]
 
-TOP_LEVEL_KEYS = {
-    "encoder": "the shared encoder, e.g. {type: 'hf', model: 'all_minilm_l6_v2'}",
-    "tasks": "task name -> {reader, head, loss, metrics, train, dev, ...}",
-    "sampler": "which task each mini-batch comes from (default shuffle_all)",
-    "trainer": "epochs, optimizer, scheduler, validation_metric, ...",
-    "seed": "random seed (default 13)",
-    "init_from": "a run directory whose encoder (and same-named heads) this run starts from",
-}
+
+class ExperimentConfig:
+    """The top level of an experiment config: its keys are this signature.
+
+    Components whose construction depends on run-time facts or on the seed stay configs here and
+    are built by :func:`build_experiment` in a fixed order: the encoder after the seed is set,
+    and the heads after the encoder.
+
+    Args:
+        encoder: The shared encoder, e.g. ``{type: 'hf', model: 'all_minilm_l6_v2'}``.
+        tasks: Task name to task: reader, head, loss, metrics, train, dev, ...
+        sampler: Which task each mini-batch comes from (default ``shuffle_all``, Algorithm 1).
+        trainer: Epochs, optimizer, scheduler, objective, validation metric, ...
+        seed: The random seed (the initial weights, the batches, dropout).
+        init_from: A run directory whose encoder (and same-named heads) this run starts from.
+    """
+
+    def __init__(
+        self,
+        *,
+        encoder: dict[str, Any] | str,
+        tasks: dict[str, TaskSettings],
+        sampler: TaskSampler | None = None,
+        trainer: TrainerSettings | None = None,
+        seed: int = 13,
+        init_from: Path | None = None,
+    ) -> None:
+        if not tasks:
+            raise ConfigurationError("an experiment needs at least one task", path="tasks")
+        self.encoder = encoder
+        self.tasks = tasks
+        self.sampler = sampler if sampler is not None else ShuffleAllSampler()
+        self.trainer = trainer if trainer is not None else TrainerSettings()
+        self.seed = seed
+        self.init_from = init_from
 
 
 class Experiment:
@@ -91,36 +118,24 @@ def _text_sources(name: str, settings: dict[str, TaskSettings]) -> dict[str, Tas
 def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
     """Build an experiment from an evaluated config.
 
-    Components are built in a fixed order after seeding, so the same config and seed give the
-    same initial weights: each task's settings (reader, loss, metrics), then the encoder, then the
-    heads. The encoder receives ``corpus`` when its constructor declares it: a zero-argument
-    callable that yields the texts of every task's training file (see
-    :func:`~mtdnn.task.training_texts`), read only if called, e.g. to build a vocabulary.
+    The top level is checked against :class:`ExperimentConfig` (unknown keys, types) and each
+    task's settings (reader, loss, metrics), the sampler and the trainer settings are built
+    with it. Then the seed is set, and the encoder and the heads are built in that order, so the
+    same config and seed give the same initial weights. The encoder receives ``corpus`` when
+    its constructor declares it: a zero-argument callable that yields the texts of every task's
+    training file (see :func:`~mtdnn.task.training_texts`), read only if called, e.g. to build
+    a vocabulary.
 
     Raises:
-        ConfigurationError: An unknown or missing top-level key, or any error in a component.
+        ConfigurationError: Any error in the config; the message names its path.
     """
-    unknown = sorted(set(config) - set(TOP_LEVEL_KEYS))
-    if unknown:
-        accepted = "; ".join(f"{key}: {text}" for key, text in TOP_LEVEL_KEYS.items())
-        raise ConfigurationError(
-            f"unknown top-level key {unknown[0]!r}", path=unknown[0], hint=f"accepted keys: {accepted}"
-        )
-    for key in ("encoder", "tasks"):
-        if key not in config:
-            raise ConfigurationError(f"missing required key {key!r}", hint=TOP_LEVEL_KEYS[key])
-    seed = config.get("seed", 13)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigurationError(f"seed must be an integer, got {seed!r}", path="seed")
-    seed_everything(seed)
-    task_configs = config["tasks"]
-    if not isinstance(task_configs, dict) or not task_configs:
-        raise ConfigurationError("tasks must be a non-empty object of task name -> task", path="tasks")
-    settings = {name: build_task_settings(registry, name, params) for name, params in task_configs.items()}
+    root: ExperimentConfig = build(registry, ExperimentConfig, config, path="")
+    seed_everything(root.seed)
+    settings = root.tasks
     encoder = build(
         registry,
         Encoder,
-        config["encoder"],
+        root.encoder,
         path="encoder",
         corpus=functools.partial(training_texts, settings),
     )
@@ -130,23 +145,11 @@ def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
         )
         for name, each in settings.items()
     }
-    sampler_config = config.get("sampler")
-    sampler = (
-        ShuffleAllSampler()
-        if sampler_config is None
-        else build(registry, TaskSampler, sampler_config, path="sampler")
-    )
-    trainer = build(registry, TrainerSettings, config.get("trainer", {}), path="trainer")
-    init_from = config.get("init_from")
-    if init_from is not None and not isinstance(init_from, str):
-        raise ConfigurationError(
-            f"init_from must be a run directory path, got {init_from!r}", path="init_from"
-        )
     return Experiment(
         encoder=encoder,
         tasks=tasks,
-        sampler=sampler,
-        trainer=trainer,
-        seed=seed,
-        init_from=Path(init_from) if init_from is not None else None,
+        sampler=root.sampler,
+        trainer=root.trainer,
+        seed=root.seed,
+        init_from=root.init_from,
     )

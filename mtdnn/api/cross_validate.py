@@ -13,13 +13,13 @@ from mtdnn.api.train import load_config, train
 from mtdnn.errors import ConfigurationError
 from mtdnn.hooks.manager import MtdnnPluginManager
 from mtdnn.registry import Registry
+from mtdnn.rundir import RunDirectory
 
 __all__ = ["CrossValidation", "Selection", "cross_validate", "parse_folds"]
 
 Selection = Literal["last", "best"]
 Scores = dict[str, dict[str, float]]
 RESULT_FILE = "cross_validation.json"
-FOLD_RESULT = "fold_scores.json"
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,13 @@ def cross_validate(
     results: dict[str, Scores] = {}
     for fold in folds:
         fold_dir = run_dir / f"fold-{fold}"
-        saved = fold_dir / FOLD_RESULT
+        saved = RunDirectory(fold_dir).fold_scores
         if saved.is_file():
             results[fold] = json.loads(saved.read_text())[select]
             continue
         evaluated = load_config(config, pm, tla_str={**strings, fold_argument: fold}, tla_code=codes)
         result = train(evaluated, fold_dir, registry)
-        records = [json.loads(line) for line in (fold_dir / "metrics.jsonl").read_text().splitlines()]
+        records = RunDirectory(fold_dir).read_records()
         scores = {"last": records[-1]["dev"] if records else {}, "best": result.state.best_metrics}
         saved.write_text(json.dumps(scores, indent=2) + "\n")
         results[fold] = scores[select]

@@ -12,7 +12,7 @@ from typing import Any
 import pluggy
 import torch
 
-from mtdnn.archive import CONFIG, initialize_from_run, write_run_files
+from mtdnn.archive import initialize_from_run
 from mtdnn.config import evaluate_config
 from mtdnn.data import TaskData, make_batch
 from mtdnn.errors import ConfigurationError
@@ -21,6 +21,7 @@ from mtdnn.heads.base import Head
 from mtdnn.hooks import jsonnet_paths
 from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
+from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.device import autocast, select_device
 from mtdnn.training.evaluation import check_validation_metric
@@ -142,9 +143,19 @@ def train(
     model = experiment.model()
     if experiment.init_from is not None and not resume:  # a resumed run's checkpoint has the weights
         initialize_from_run(model, experiment.init_from)
-    trainer = Trainer(experiment, model, train_data, dev_data, run_dir, callbacks=callbacks)
+    trainer = Trainer(
+        model,
+        experiment.tasks,
+        train_data,
+        dev_data,
+        run_dir,
+        settings=experiment.trainer,
+        sampler=experiment.sampler,
+        seed=experiment.seed,
+        callbacks=callbacks,
+    )
     if trainer.dist.is_main and not resume:
-        write_run_files(run_dir, config, plugins or {}, experiment)
+        RunDirectory(run_dir).write_run_files(config, plugins or {}, experiment.labels)
     trainer.dist.barrier()
     state = trainer.fit(resume=resume)
     return TrainResult(run_dir=run_dir, state=state, model=trainer.model)
@@ -178,7 +189,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
         report[name] = {"labels": task.labels}
         for split in splits:
             data = load_split(experiment, split, limit=task.settings.batch_size)[name]
-            batch = make_batch(data, range(len(data)), experiment.encoder).to(device)
+            batch = model.prepare(make_batch(data, range(len(data)), experiment.encoder).to(device))
             with torch.no_grad(), autocast(device, settings.precision):
                 output = model(batch)
                 labelled = batch.labels is not None or task.head.self_supervised
@@ -193,7 +204,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
 
 
 def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> None:
-    saved = run_dir / CONFIG
+    saved = RunDirectory(run_dir).config
     if resume:
         if not saved.is_file():
             raise ConfigurationError(

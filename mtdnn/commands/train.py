@@ -10,10 +10,10 @@ from typing import Any
 import click
 
 from mtdnn.api.train import check_pretraining_config, dry_run, load_config, train
-from mtdnn.archive import ENCODER
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import format_table, parse_tlas, plugin_option, tla_options
 from mtdnn.hooks.manager import MtdnnPluginManager, plugin_report
+from mtdnn.rundir import RunDirectory
 from mtdnn.training.distributed import DistributedContext
 
 __all__ = ["pretrain_command", "train_command"]
@@ -111,6 +111,7 @@ def _train(
     if state.best_metrics:
         click.echo(f"dev metrics of the best epoch ({epoch}):")
         click.echo(format_table(state.best_metrics))
-    click.echo(f"best validation score {best} at epoch {epoch}; model saved in {run_dir / 'model'}")
+    run = RunDirectory(run_dir)
+    click.echo(f"best validation score {best} at epoch {epoch}; model saved in {run.model}")
     if pretraining:
-        click.echo(f"pre-trained encoder (Hugging Face form): {run_dir / 'model' / ENCODER}")
+        click.echo(f"pre-trained encoder (Hugging Face form): {run.encoder}")

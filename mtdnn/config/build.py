@@ -222,8 +222,11 @@ def _check_keys(ctx: _Context, cls: type, params: list[_Param], config: Mapping[
         if key == "type":
             suggestion = f"{cls.__name__} is not a registered kind, so it takes no 'type'; "
         listed = ", ".join(repr(k) for k in unknown)
+        plural = "s" if len(unknown) > 1 else ""
         raise ConfigurationError(
-            f"unknown key{'s' if len(unknown) > 1 else ''} {listed} for {_class_text(ctx, cls)}",
+            f"unknown key{plural} {listed} for {_class_text(ctx, cls)}"
+            if path
+            else f"unknown top-level key{plural} {listed}",
             path=_join(path, str(key)),
             hint=f"{suggestion}accepted keys: {_describe_keys(params, ctx.extras)}",
         )
@@ -248,16 +251,16 @@ def _construct(ctx: _Context, cls: type, config: Mapping[str, Any], path: str) -
             kwargs[param.name] = ctx.extras[param.name]
         elif param.required:
             raise ConfigurationError(
-                f"missing required key {param.name!r} for {_class_text(ctx, cls)}",
+                f"missing required key {param.name!r} for {_class_text(ctx, cls)}"
+                if path
+                else f"missing required top-level key {param.name!r}",
                 path=path,
                 hint=f"accepted keys: {_describe_keys(params, ctx.extras)}",
             )
     try:
         return cls(**kwargs)
-    except ConfigurationError as exc:
-        if exc.path is not None:
-            raise
-        raise ConfigurationError(exc.message, path=path, hint=exc.hint) from exc
+    except ConfigurationError as exc:  # the constructor names its own key; put it where it sits
+        raise exc.under(path) from exc
 
 
 def _convert(ctx: _Context, hint: Any, value: Any, path: str) -> Any:

@@ -9,7 +9,7 @@ import torch
 from mtdnn.data.batching import batch_indices
 from mtdnn.data.dataset import TaskData
 
-__all__ = ["BatchStream", "epoch_streams"]
+__all__ = ["BatchStream", "batch_counts", "epoch_streams"]
 
 Share = Callable[[list[list[int]]], list[list[int]]]
 
@@ -49,6 +49,8 @@ class BatchStream:
         self.batches = self._make_round(0)
         if not self.batches:
             raise ValueError("a batch stream needs at least one example")
+        self.pass_length = len(self.batches)
+        """Batches in round 0: one pass over this rank's share of the data."""
 
     def __len__(self) -> int:
         """Batches in the current round (one pass over this rank's share of the data)."""
@@ -101,3 +103,12 @@ def epoch_streams(
         )
         for number, (name, data) in enumerate(sorted(train_data.items()))
     }
+
+
+def batch_counts(streams: Mapping[str, BatchStream]) -> dict[str, int]:
+    """The batches each task's stream has in one pass over its data (round 0): what samplers plan with.
+
+    These are counted from the batches themselves, so they hold when batches keep groups whole
+    (ranking candidates), where ``ceil(examples / batch_size)`` would be too few.
+    """
+    return {name: stream.pass_length for name, stream in streams.items()}

@@ -68,7 +68,7 @@ class HuggingFaceEncoder(Encoder):
         if not (folder / "config.json").is_file():
             raise ConfigurationError(
                 f"{str(folder)!r} is not a Hugging Face model folder (no config.json)",
-                path="encoder.model",
+                path="model",
                 hint="give a folder written by save_pretrained, or a registered pretrained name "
                 "(see `mtdnn registry list --kind pretrained`)",
             )
@@ -80,7 +80,7 @@ class HuggingFaceEncoder(Encoder):
             if not 1 <= num_layers <= available:
                 raise ConfigurationError(
                     f"num_layers must be between 1 and the model's {available} layers, got {num_layers}",
-                    path="encoder.num_layers",
+                    path="num_layers",
                 )
             config.num_hidden_layers = num_layers  # DistilBERT maps this name to n_layers
         if random_init:
@@ -92,21 +92,19 @@ class HuggingFaceEncoder(Encoder):
         if pooling == "pooler" and not has_pooler:
             raise ConfigurationError(
                 f"the model in {str(folder)!r} has no pooler",
-                path="encoder.pooling",
+                path="pooling",
                 hint="use pooling 'cls', 'mean' or 'auto'",
             )
         self.pooling: Pooling = ("pooler" if has_pooler else "cls") if pooling == "auto" else pooling
         self.input_names = tuple(self.tokenizer.model_input_names)
         self._templates: dict[bool, _Template] = {}
         if self.tokenizer.pad_token_id is None:
-            raise ConfigurationError(
-                f"the tokenizer in {str(folder)!r} has no pad token", path="encoder.model"
-            )
+            raise ConfigurationError(f"the tokenizer in {str(folder)!r} has no pad token", path="model")
         if not 0 <= freeze_layers <= self.num_layers:
             raise ConfigurationError(
                 f"freeze_layers must be between 0 and the model's {self.num_layers} layers, "
                 f"got {freeze_layers}",
-                path="encoder.freeze_layers",
+                path="freeze_layers",
             )
         for name, parameter in self.named_parameters():
             if freeze or _below(name, freeze_layers):
@@ -115,7 +113,7 @@ class HuggingFaceEncoder(Encoder):
             if not self.model.supports_gradient_checkpointing:
                 raise ConfigurationError(
                     f"{type(self.model).__name__} does not support gradient checkpointing",
-                    path="encoder.gradient_checkpointing",
+                    path="gradient_checkpointing",
                 )
             # transformers 5 renamed gradient_checkpointing_enable to activation_checkpointing_enable
             enable = getattr(self.model, "activation_checkpointing_enable", None)

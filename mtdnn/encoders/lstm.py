@@ -102,7 +102,7 @@ class LstmEncoder(Encoder):
             if size is not None and size < 1:
                 raise ConfigurationError(f"{key} must be at least 1, got {size}", path=f"encoder.{key}")
         if not 0.0 <= dropout < 1.0:
-            raise ConfigurationError(f"dropout must be in [0, 1), got {dropout}", path="encoder.dropout")
+            raise ConfigurationError(f"dropout must be in [0, 1), got {dropout}", path="dropout")
         self.ids = _token_ids(
             tokenizer,
             vocabulary=vocabulary,
@@ -116,7 +116,7 @@ class LstmEncoder(Encoder):
             raise ConfigurationError(
                 f"embedding_dim {embedding_dim} differs from the size of the embeddings_from vectors, "
                 f"{table.size(1)}",
-                path="encoder.embedding_dim",
+                path="embedding_dim",
                 hint="leave embedding_dim out: it follows the model",
             )
         dim = table.size(1) if table is not None else embedding_dim or 300
@@ -285,11 +285,14 @@ class LstmEncoder(Encoder):
                 one's, or its weights do not fit.
         """
         saved = _saved_settings(directory)
-        theirs: TokenIds = (
-            WordIds.load(directory, lowercase=self.lowercase)
-            if saved["tokenizer"] == WORDS
-            else HuggingFaceIds(directory)
-        )
+        try:
+            theirs: TokenIds = (
+                WordIds.load(directory, lowercase=self.lowercase)
+                if saved["tokenizer"] == WORDS
+                else HuggingFaceIds(directory)
+            )
+        except ConfigurationError as exc:  # raised with a key relative to the encoder
+            raise exc.under("encoder") from exc
         if type(theirs) is not type(self.ids) or theirs.vocabulary() != self.ids.vocabulary():
             raise ConfigurationError(
                 f"the encoder in {str(directory)!r} has other token ids ({len(theirs)}) than this one "
@@ -323,7 +326,7 @@ def _token_ids(
         if vocabulary is not None:
             raise ConfigurationError(
                 "vocabulary is for the 'words' tokenizer; a Hugging Face tokenizer has its own",
-                path="encoder.vocabulary",
+                path="vocabulary",
             )
         return HuggingFaceIds(
             tokenizer.locate() if isinstance(tokenizer, PretrainedModel) else Path(tokenizer)
@@ -333,7 +336,7 @@ def _token_ids(
     if corpus is None:
         raise ConfigurationError(
             "the 'words' tokenizer needs a vocabulary, and no training texts were given to build one",
-            path="encoder.vocabulary",
+            path="vocabulary",
             hint="build the encoder in an experiment (the tasks' training files then give the vocabulary), "
             "or set vocabulary to a vocab.json or a run's model/encoder folder",
         )
@@ -350,7 +353,7 @@ def _pretrained_table(source: PretrainedModel | str, ids: TokenIds) -> torch.Ten
         raise ConfigurationError(
             "embeddings_from needs a Hugging Face tokenizer: the ids of a vocabulary built from the "
             "training data are not the rows of a model's embedding table",
-            path="encoder.embeddings_from",
+            path="embeddings_from",
             hint="set tokenizer to the same model, e.g. tokenizer: 'all_minilm_l6_v2'",
         )
     from transformers import AutoModel, AutoTokenizer
@@ -359,7 +362,7 @@ def _pretrained_table(source: PretrainedModel | str, ids: TokenIds) -> torch.Ten
     if not (folder / "config.json").is_file():
         raise ConfigurationError(
             f"{str(folder)!r} is not a Hugging Face model folder (no config.json)",
-            path="encoder.embeddings_from",
+            path="embeddings_from",
             hint="give a folder or a registered pretrained name (`mtdnn registry list --kind pretrained`)",
         )
     if folder.resolve() != ids.folder.resolve():
@@ -370,7 +373,7 @@ def _pretrained_table(source: PretrainedModel | str, ids: TokenIds) -> torch.Ten
         if own is not None and own != ids.vocabulary():
             raise ConfigurationError(
                 f"the tokenizer of {str(folder)!r} has other ids than the encoder's tokenizer",
-                path="encoder.embeddings_from",
+                path="embeddings_from",
                 hint="use the tokenizer of the model whose embeddings you take",
             )
     weight: torch.Tensor = (
@@ -379,7 +382,7 @@ def _pretrained_table(source: PretrainedModel | str, ids: TokenIds) -> torch.Ten
     if weight.size(0) < len(ids):
         raise ConfigurationError(
             f"the tokenizer has {len(ids)} ids; the model in {str(folder)!r}: {weight.size(0)} embeddings",
-            path="encoder.embeddings_from",
+            path="embeddings_from",
         )
     return weight.detach()[: len(ids)].clone()
 

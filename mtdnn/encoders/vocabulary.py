@@ -76,11 +76,11 @@ class WordIds(TokenIds):
         if tuple(words[: len(SPECIALS)]) != SPECIALS:
             raise ConfigurationError(
                 f"a vocabulary must start with {list(SPECIALS)}, got {list(words[: len(SPECIALS)])}",
-                path="encoder.vocabulary",
+                path="vocabulary",
             )
         index = {word: i for i, word in enumerate(words)}
         if len(index) != len(words):
-            raise ConfigurationError("the vocabulary has duplicate words", path="encoder.vocabulary")
+            raise ConfigurationError("the vocabulary has duplicate words", path="vocabulary")
         self.words = list(words)
         self.index = index
         self.lowercase = lowercase
@@ -112,7 +112,6 @@ class WordIds(TokenIds):
             raise ConfigurationError(
                 f"the training data gives an empty vocabulary ({len(counts)} distinct words, "
                 f"none seen {min_count} times)",
-                path="encoder",
                 hint="lower min_count, or check that the tasks have training files",
             )
         kept = kept[:max_size]
@@ -132,12 +131,12 @@ class WordIds(TokenIds):
         if not file.is_file():
             raise ConfigurationError(
                 f"no vocabulary at {str(path)!r}",
-                path="encoder.vocabulary",
+                path="vocabulary",
                 hint=f"give a {VOCABULARY_FILE} file or a folder holding one (a run's model/encoder)",
             )
         words = json.loads(file.read_text(encoding="utf-8"))
         if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
-            raise ConfigurationError(f"{str(file)!r} is not a JSON list of words", path="encoder.vocabulary")
+            raise ConfigurationError(f"{str(file)!r} is not a JSON list of words", path="vocabulary")
         return cls(words, lowercase=lowercase)
 
     def __len__(self) -> int:
@@ -200,14 +199,14 @@ class HuggingFaceIds(TokenIds):
         if not folder.is_dir():
             raise ConfigurationError(
                 f"tokenizer {str(folder)!r} is neither 'words' nor a folder",
-                path="encoder.tokenizer",
+                path="tokenizer",
                 hint=hint,
             )
         try:
             self.tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ConfigurationError(
-                f"no Hugging Face tokenizer in {str(folder)!r}: {exc}", path="encoder.tokenizer", hint=hint
+                f"no Hugging Face tokenizer in {str(folder)!r}: {exc}", path="tokenizer", hint=hint
             ) from exc
         self.folder = folder
         sep = self.tokenizer.sep_token_id
@@ -216,7 +215,7 @@ class HuggingFaceIds(TokenIds):
         if sep is None or pad is None:
             raise ConfigurationError(
                 f"the tokenizer in {str(folder)!r} has no {'separator' if sep is None else 'pad'} token",
-                path="encoder.tokenizer",
+                path="tokenizer",
             )
         unk, mask = self.tokenizer.unk_token_id, self.tokenizer.mask_token_id
         self.pad_id, self.sep_id = int(pad), int(sep)
@@ -269,7 +268,7 @@ def _english_tokenizer() -> Any:
     except ImportError as exc:
         raise ConfigurationError(
             "the 'words' tokenizer needs spaCy, which is not installed",
-            path="encoder.tokenizer",
+            path="tokenizer",
             hint="pip install 'mtdnn[lstm]', or give a Hugging Face tokenizer",
         ) from exc
     return spacy.blank("en").tokenizer

@@ -73,6 +73,20 @@ class Head(nn.Module):
         """Turn scores into per-label probabilities ``[B, C]``."""
         raise NotImplementedError
 
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """How far two outputs of this head for the same (prepared) batch are apart.
+
+        Objectives that compare two forward passes use it: R-Drop's two dropout masks, SMART's
+        clean and perturbed inputs, a student and its teacher. Built-in heads compute it in
+        float32 (also under autocast), as a scalar that is 0 for equal outputs and > 0 otherwise,
+        differentiable in both arguments.
+
+        Raises:
+            NotImplementedError: The head does not define it (objectives check this in their
+                ``setup`` and say which head lacks it).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define divergence(a, b, batch)")
+
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """A structured head's scores of each row of a batch, on the CPU (shapes may differ per row)."""
         raise NotImplementedError(f"{type(self).__name__} is not a structured head")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mtdnn.functional import symmetric_kl
 from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
@@ -39,3 +40,7 @@ class ClassificationHead(Head):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Softmax over the labels, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
+
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the two class distributions, averaged over the batch."""
+        return symmetric_kl(a.logits, b.logits)

@@ -10,6 +10,7 @@ from torch.nn import functional
 
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
+from mtdnn.functional import symmetric_kl
 from mtdnn.heads.base import Head
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
@@ -129,6 +130,13 @@ class MaskedLmHead(Head):
         weight = getattr(module, "weight", None)
         assert isinstance(weight, torch.Tensor)
         return weight
+
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the two vocabulary distributions at every masked token, averaged.
+
+        Both outputs must come from the same prepared batch (the same masked tokens).
+        """
+        return symmetric_kl(a.logits, b.logits)
 
     def predict(self, output: HeadOutput) -> torch.Tensor:
         """Per sequence: ``[correct, predicted]`` counts of its masked tokens, ``[B, 2]``."""

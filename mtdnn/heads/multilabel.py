@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from mtdnn.functional import bernoulli_kl
 from mtdnn.heads.classification import ClassificationHead
-from mtdnn.types import HeadOutput
+from mtdnn.types import HeadOutput, TaskBatch
 
 __all__ = ["MultiLabelHead"]
 
@@ -43,3 +44,7 @@ class MultiLabelHead(ClassificationHead):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Per-label sigmoid probabilities, in float32 (rows need not sum to 1)."""
         return torch.sigmoid(output.logits.float())
+
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the yes/no distributions of every label, averaged over labels and rows."""
+        return bernoulli_kl(a.logits, b.logits)

@@ -8,10 +8,11 @@ import torch
 from torch import nn
 
 from mtdnn.errors import ConfigurationError
+from mtdnn.functional import group_log_softmax, group_softmax, group_top
 from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
-__all__ = ["RankingHead", "RankingOutput", "group_log_softmax", "group_softmax", "group_top"]
+__all__ = ["RankingHead", "RankingOutput"]
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,11 @@ class RankingHead(Head):
         if num_labels != 2:
             raise ConfigurationError(
                 f"a ranking head needs a task with exactly 2 labels (relevant or not), got {num_labels}",
-                path="head",
             )
         if positive not in (0, 1):
-            raise ConfigurationError(
-                f"positive must be the label id 0 or 1, got {positive}", path="head.positive"
-            )
+            raise ConfigurationError(f"positive must be the label id 0 or 1, got {positive}", path="positive")
         if gamma <= 0:
-            raise ConfigurationError(f"gamma must be positive, got {gamma}", path="head.gamma")
+            raise ConfigurationError(f"gamma must be positive, got {gamma}", path="gamma")
         self.gamma = gamma
         self.positive = positive
         self.dropout = nn.Dropout(dropout)
@@ -90,42 +88,24 @@ class RankingHead(Head):
         columns = [relevant, 1.0 - relevant]
         return torch.stack(columns if self.positive == 0 else columns[::-1], dim=-1)
 
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the two softmax distributions over each group's candidates.
+
+        The divergence of every group is averaged; a pair without a group is a group of its own,
+        whose distribution is always certain (divergence 0).
+        """
+        groups = batch.groups if batch.groups is not None else _groups(a)
+        groups = groups.to(a.logits.device)
+        log_p = group_log_softmax(a.logits.reshape(-1), groups)
+        log_q = group_log_softmax(b.logits.reshape(-1), groups)
+        terms = (log_p.exp() - log_q.exp()) * (log_p - log_q)
+        _, inverse = torch.unique(groups, return_inverse=True)
+        per_group = torch.zeros(int(inverse.max()) + 1, device=terms.device).index_add(0, inverse, terms)
+        return per_group.mean()
+
 
 def _groups(output: HeadOutput) -> torch.Tensor:
     groups = output.groups if isinstance(output, RankingOutput) else None
     if groups is None:
         return torch.arange(output.logits.shape[0], device=output.logits.device)
     return groups
-
-
-def group_softmax(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
-    """Softmax of ``scores [B]`` within each group of ``groups [B]``, in float32."""
-    return group_log_softmax(scores, groups).exp()
-
-
-def group_log_softmax(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
-    """Log-softmax of ``scores [B]`` within each group of ``groups [B]`` (any integer ids), in float32."""
-    scores = scores.float()
-    _, inverse = torch.unique(groups, return_inverse=True)
-    size = int(inverse.max()) + 1 if inverse.numel() else 0
-    peak = torch.full((size,), float("-inf"), device=scores.device)
-    peak = peak.scatter_reduce(0, inverse, scores.detach(), reduce="amax")
-    shifted = scores - peak[inverse]
-    total = torch.zeros(size, device=scores.device).index_add(0, inverse, shifted.exp())
-    return shifted - total.log()[inverse]
-
-
-def group_top(scores: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
-    """Mark the highest score of each group ``[B]`` (bool; the first one on ties)."""
-    _, inverse = torch.unique(groups, return_inverse=True)
-    size = int(inverse.max()) + 1 if inverse.numel() else 0
-    scores = scores.float()
-    peak = torch.full((size,), float("-inf"), device=scores.device).scatter_reduce(
-        0, inverse, scores, reduce="amax"
-    )
-    positions = torch.arange(scores.numel(), device=scores.device)
-    candidates = torch.where(scores == peak[inverse], positions, scores.numel())
-    first = torch.full((size,), scores.numel(), device=scores.device).scatter_reduce(
-        0, inverse, candidates, reduce="amin"
-    )
-    return positions == first[inverse]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mtdnn.config.checks import check_range
 from mtdnn.errors import ConfigurationError
+from mtdnn.functional import squared_error
 from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
-__all__ = ["RegressionHead", "check_range"]
+__all__ = ["RegressionHead"]
 
 
 class RegressionHead(Head):
@@ -42,10 +44,9 @@ class RegressionHead(Head):
         if num_labels != 1:
             raise ConfigurationError(
                 f"a regression head predicts one value, but the task has {num_labels} labels",
-                path="head",
                 hint="use a reader with real-valued labels (no label list), or a classification head",
             )
-        check_range(normalize, path="head.normalize")
+        check_range(normalize, path="normalize")
         self.normalize = normalize
         self.dropout = nn.Dropout(dropout)
         self.regressor = output_layers(input_dim, 1, dropout=dropout, hidden_dim=hidden_dim)
@@ -66,16 +67,10 @@ class RegressionHead(Head):
         """There are no classes: the predicted values as ``[B, 1]``."""
         return output.logits.float().reshape(-1, 1)
 
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Mean squared difference of the two predicted values (on the targets' scale).
 
-def check_range(value: tuple[float, float] | None, *, path: str) -> None:
-    """Check a ``normalize`` range: ``None`` or ``[low, high]`` with ``low < high``.
-
-    Raises:
-        ConfigurationError: ``high`` is not above ``low``.
-    """
-    if value is not None and not value[0] < value[1]:
-        raise ConfigurationError(
-            f"normalize must be [low, high] with low < high, got {list(value)}",
-            path=path,
-            hint="e.g. normalize: [0, 5] for STS-B scores",
-        )
+        Raises:
+            ValueError: The outputs' shapes differ (no broadcasting of ``[B]`` against ``[B, 1]``).
+        """
+        return squared_error(a.logits, b.logits)

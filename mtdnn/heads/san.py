@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from mtdnn.errors import ConfigurationError
+from mtdnn.functional import symmetric_kl
 from mtdnn.heads.base import Head
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
@@ -50,10 +51,10 @@ class SanHead(Head):
     ) -> None:
         super().__init__()
         if turns < 1:
-            raise ConfigurationError(f"turns must be at least 1, got {turns}", path="head.turns")
+            raise ConfigurationError(f"turns must be at least 1, got {turns}", path="turns")
         if not 0.0 <= step_dropout < 1.0:
             raise ConfigurationError(
-                f"step_dropout must be in [0, 1), got {step_dropout}", path="head.step_dropout"
+                f"step_dropout must be in [0, 1), got {step_dropout}", path="step_dropout"
             )
         width = hidden_dim if hidden_dim is not None else input_dim
         self.turns = turns
@@ -101,6 +102,10 @@ class SanHead(Head):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """The averaged per-step distribution, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
+
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the two averaged class distributions, averaged over the batch."""
+        return symmetric_kl(a.logits, b.logits)
 
 
 def segment_masks(inputs: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

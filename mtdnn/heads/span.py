@@ -14,8 +14,8 @@ from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.data.words import best_windows
 from mtdnn.encoders.base import Encoder, Features, Pieces
 from mtdnn.errors import ConfigurationError, DataError
+from mtdnn.functional import IGNORED, symmetric_kl
 from mtdnn.heads.base import Head
-from mtdnn.losses.cross_entropy import IGNORED
 from mtdnn.types import EncoderOutput, Example, HeadOutput, SpanPrediction, TaskBatch
 
 __all__ = ["SpanHead", "answer_tokens", "context_windows"]
@@ -92,11 +92,11 @@ class SpanHead(Head):
     ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
-            raise ConfigurationError(f"dropout must be in [0, 1), got {dropout}", path="head.dropout")
+            raise ConfigurationError(f"dropout must be in [0, 1), got {dropout}", path="dropout")
         if doc_stride < 0:
             raise ConfigurationError(
                 f"doc_stride must not be negative, got {doc_stride}",
-                path="head.doc_stride",
+                path="doc_stride",
                 hint="it is the number of context tokens consecutive windows share (0: no overlap)",
             )
         for key, value in (
@@ -236,6 +236,19 @@ class SpanHead(Head):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Softmax over each row's positions of the start and of the end logits ``[B, T, 2]``, in float32."""
         return torch.softmax(output.logits.float(), dim=1)
+
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the two start distributions and between the two end distributions.
+
+        Each distribution runs over a row's real tokens (the positions the loss sees); the mean
+        over the rows of the start and the end divergence is averaged.
+        """
+        lengths = batch.inputs["attention_mask"].sum(dim=1, keepdim=True).to(a.logits.device)
+        padding = torch.arange(a.logits.size(1), device=a.logits.device).unsqueeze(0) >= lengths
+        first, second = (
+            output.logits.float().masked_fill(padding.unsqueeze(-1), -torch.inf) for output in (a, b)
+        )
+        return symmetric_kl(first, second, dim=1)
 
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """The start and end logits ``[T_row, 2]`` of each row's real tokens, in float32."""

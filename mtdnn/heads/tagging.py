@@ -13,8 +13,8 @@ from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.data.words import best_windows, cut_windows, word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
+from mtdnn.functional import IGNORED, symmetric_kl
 from mtdnn.heads.base import Head, output_layers
-from mtdnn.losses.cross_entropy import IGNORED
 from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
 
 __all__ = ["TaggingHead"]
@@ -60,7 +60,7 @@ class TaggingHead(Head):
                 hint="use a reader that declares its tags, or give the task 'labels'",
             )
         if overlap is not None and overlap < 0:
-            raise ConfigurationError(f"overlap must not be negative, got {overlap}", path="head.overlap")
+            raise ConfigurationError(f"overlap must not be negative, got {overlap}", path="overlap")
         self.labels = list(labels)
         self.overlap = overlap
         self.dropout = nn.Dropout(dropout)
@@ -138,6 +138,11 @@ class TaggingHead(Head):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Softmax over the labels of each word ``[B, W, labels]``, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
+
+    def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
+        """Symmetric KL between the two label distributions of every real word, averaged over the words."""
+        words = batch.extras["word_starts"] >= 0
+        return symmetric_kl(a.logits, b.logits, mask=words)
 
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """Log-probabilities ``[words, labels]`` of each row's real words."""

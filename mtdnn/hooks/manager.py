@@ -16,6 +16,7 @@ import pluggy
 from mtdnn.errors import PluginError
 from mtdnn.hooks import specs
 from mtdnn.hooks.markers import PROJECT
+from mtdnn.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ TRACE_ENV = "MTDNN_TRACE_HOOKS"
 
 # The built-in components, each package registering through the same hook a plugin uses.
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "mtdnn.kinds",
     "mtdnn.encoders",
     "mtdnn.heads",
     "mtdnn.losses",
@@ -170,21 +172,19 @@ def _load_entry_point(pm: MtdnnPluginManager, entry_point: EntryPoint) -> None:
         pm.loaded.failures.append(exc)
 
 
-def build_registry(pm: pluggy.PluginManager) -> Any:
-    """Create a registry with the core kinds and fill it through ``mtdnn_register``.
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Create a registry and fill it through ``mtdnn_register``.
+
+    The core kinds come from the built-in plugin ``mtdnn.kinds``, whose implementation runs
+    first; then every package and plugin adds its components.
 
     Args:
         pm: A manager from :func:`get_plugin_manager`.
 
     Returns:
-        A new :class:`mtdnn.registry.Registry` (a fresh one on every call).
+        A new registry (a fresh one on every call).
     """
-    from mtdnn.kinds import CORE_KINDS
-    from mtdnn.registry import Registry
-
     registry = Registry()
-    for name, kind in CORE_KINDS:
-        registry.add_kind(kind, name)
     pm.hook.mtdnn_register(registry=registry)
     return registry
 

@@ -6,13 +6,11 @@ import torch
 from torch.nn import functional
 
 from mtdnn.errors import ConfigurationError
+from mtdnn.functional import IGNORED
 from mtdnn.losses.base import Loss
 from mtdnn.types import HeadOutput, TaskBatch
 
-__all__ = ["IGNORED", "CrossEntropyLoss"]
-
-IGNORED = -1
-"""A label that takes no part in the loss (the padding of token-level labels)."""
+__all__ = ["CrossEntropyLoss"]
 
 
 class CrossEntropyLoss(Loss):
@@ -28,7 +26,9 @@ class CrossEntropyLoss(Loss):
 
     def __init__(self, *, label_smoothing: float = 0.0, class_weights: list[float] | None = None) -> None:
         if not 0.0 <= label_smoothing < 1.0:
-            raise ConfigurationError(f"label_smoothing must be in [0, 1), got {label_smoothing}", path="loss")
+            raise ConfigurationError(
+                f"label_smoothing must be in [0, 1), got {label_smoothing}", path="label_smoothing"
+            )
         self.label_smoothing = label_smoothing
         self.class_weights = class_weights
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mtdnn.heads.ranking import RankingOutput, group_log_softmax
+from mtdnn.functional import group_log_softmax
 from mtdnn.losses.base import Loss
 from mtdnn.types import HeadOutput, TaskBatch
 
@@ -34,8 +34,6 @@ class RankingCrossEntropyLoss(Loss):
             raise ValueError(f"task {batch.task!r}: a batch without labels cannot be trained on")
         scores = output.logits.float().reshape(-1)
         groups = batch.groups
-        if groups is None and isinstance(output, RankingOutput):
-            groups = output.groups
         if groups is None:
             raise ValueError(
                 f"task {batch.task!r}: ranking_ce needs grouped examples (Example.group), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from mtdnn.heads.regression import check_range
+from mtdnn.config.checks import check_range
 from mtdnn.losses.base import Loss
 from mtdnn.types import HeadOutput, TaskBatch
 
@@ -22,7 +22,7 @@ class MeanSquaredErrorLoss(Loss):
     """
 
     def __init__(self, *, normalize: tuple[float, float] | None = None) -> None:
-        check_range(normalize, path="loss.normalize")
+        check_range(normalize, path="normalize")
         self.normalize = normalize
 
     def __call__(self, output: HeadOutput, batch: TaskBatch) -> torch.Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from mtdnn.functional import IGNORED
 from mtdnn.losses.base import Loss
-from mtdnn.losses.cross_entropy import IGNORED
 from mtdnn.types import HeadOutput, TaskBatch
 
 __all__ = ["SpanCrossEntropyLoss"]

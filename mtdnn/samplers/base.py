@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["TaskSampler", "derive_seed", "plan_lengths"]
@@ -52,21 +52,27 @@ def derive_seed(*parts: int | str) -> int:
 
 
 def plan_lengths(
-    sampler: TaskSampler, batch_counts: Mapping[str, int], *, seed: int, epochs: int
+    sampler: TaskSampler, batch_counts: Sequence[Mapping[str, int]], *, seed: int, epochs: int
 ) -> list[int]:
     """The number of steps of each epoch's plan, leaving the sampler's state as it was.
 
     Args:
         sampler: The run's sampler.
-        batch_counts: Number of training batches each task has in one pass over its data.
+        batch_counts: For each epoch, the number of training batches each task has in one pass
+            over its data (it may differ between epochs when batches keep groups whole).
         seed: The experiment's seed.
         epochs: Number of epochs of the run.
+
+    Raises:
+        ValueError: ``batch_counts`` does not have one entry per epoch.
     """
+    if len(batch_counts) != epochs:
+        raise ValueError(f"got batch counts of {len(batch_counts)} epochs for {epochs} epochs")
     saved = copy.deepcopy(sampler.state_dict())
     try:
         return [
-            len(sampler.plan(batch_counts, epoch=epoch, seed=seed, total_epochs=epochs))
-            for epoch in range(epochs)
+            len(sampler.plan(counts, epoch=epoch, seed=seed, total_epochs=epochs))
+            for epoch, counts in enumerate(batch_counts)
         ]
     finally:
         sampler.load_state_dict(saved)

@@ -31,7 +31,7 @@ class MainAuxSampler(TaskSampler):
 
     def __init__(self, main: str, *, ratio: float = 1.0, main_last: bool = False) -> None:
         if ratio < 0:
-            raise ConfigurationError(f"ratio must be at least 0, got {ratio}", path="sampler.ratio")
+            raise ConfigurationError(f"ratio must be at least 0, got {ratio}", path="ratio")
         self.main, self.ratio, self.main_last = main, ratio, main_last
 
     def aux_counts(self, batch_counts: Mapping[str, int]) -> dict[str, int]:

@@ -33,7 +33,7 @@ class WeightedSampler(TaskSampler):
 
     def __init__(self, *, steps: int | None = None) -> None:
         if steps is not None and steps < 1:
-            raise ConfigurationError(f"steps must be at least 1 (or null), got {steps}", path="sampler.steps")
+            raise ConfigurationError(f"steps must be at least 1 (or null), got {steps}", path="steps")
         self.steps = steps
 
     def weights(self, counts: Sequence[int], *, epoch: int, total_epochs: int | None) -> list[float]:

@@ -38,7 +38,7 @@ class EarlyStopping(Callback):
 
     def __init__(self, *, patience: int = 3) -> None:
         if patience < 1:
-            raise ConfigurationError(f"patience must be at least 1, got {patience}", path="trainer.callbacks")
+            raise ConfigurationError(f"patience must be at least 1, got {patience}", path="patience")
         self.patience = patience
 
     def on_evaluate(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,27 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-__all__ = ["Checkpoint", "atomic_directory", "latest_checkpoint", "load_checkpoint", "save_checkpoint"]
+from mtdnn.errors import ConfigurationError
+from mtdnn.rundir import atomic_directory
+from mtdnn.samplers.base import TaskSampler
+from mtdnn.training.averages import RunningMeans
+from mtdnn.training.objective import Objective
+from mtdnn.training.state import TrainerState
+
+__all__ = [
+    "Checkpoint",
+    "TrainingParts",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "restore_training",
+    "save_checkpoint",
+    "save_training",
+]
 
 logger = logging.getLogger(__name__)
 
 _PREFIX = "step_"
+_OBJECTIVE = "objective.safetensors"
 
 
 @dataclass
@@ -32,6 +47,8 @@ class Checkpoint:
         scheduler: The scheduler's state dict.
         scaler: The gradient scaler's state dict.
         rng: Random-number-generator states (torch CPU, CUDA, Python).
+        objective: The tensors the training objective declares as its state (e.g. an EMA copy of
+            the model); empty for an objective without state.
     """
 
     trainer: dict[str, Any]
@@ -39,33 +56,7 @@ class Checkpoint:
     scheduler: dict[str, Any]
     scaler: dict[str, Any]
     rng: dict[str, Any]
-
-
-def atomic_directory(target: Path) -> _AtomicDirectory:
-    """Context manager yielding a temporary folder that replaces ``target`` only on success."""
-    return _AtomicDirectory(target)
-
-
-class _AtomicDirectory:
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.tmp = target.with_name(target.name + ".tmp")
-
-    def __enter__(self) -> Path:
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(parents=True)
-        return self.tmp
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        old = self.target.with_name(self.target.name + ".old")
-        if self.target.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(self.target, old)
-        os.replace(self.tmp, self.target)
-        shutil.rmtree(old, ignore_errors=True)
+    objective: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def rng_state() -> dict[str, Any]:
@@ -108,6 +99,11 @@ def save_checkpoint(directory: Path, model: nn.Module, checkpoint: Checkpoint, *
             tmp / "training.pt",
         )
         (tmp / "trainer.json").write_text(json.dumps(checkpoint.trainer, indent=2))
+        if checkpoint.objective:
+            save_file(
+                {k: v.detach().contiguous().cpu() for k, v in checkpoint.objective.items()},
+                str(tmp / _OBJECTIVE),
+            )
     for stale in _checkpoints(directory)[:-keep] if keep > 0 else []:
         shutil.rmtree(stale, ignore_errors=True)
     logger.info("checkpoint written: %s", target)
@@ -138,10 +134,75 @@ def load_checkpoint(path: Path, model: nn.Module, device: torch.device) -> Check
     model.load_state_dict(load_file(str(path / "model.safetensors"), device=str(device)))
     blob = torch.load(path / "training.pt", map_location="cpu", weights_only=True)
     trainer = json.loads((path / "trainer.json").read_text())
+    objective = path / _OBJECTIVE
     return Checkpoint(
         trainer=trainer,
         optimizer=blob["optimizer"],
         scheduler=blob["scheduler"],
         scaler=blob["scaler"],
         rng=blob["rng"],
+        objective=load_file(str(objective), device=str(device)) if objective.is_file() else {},
     )
+
+
+@dataclass
+class TrainingParts:
+    """Everything a checkpoint captures besides the trainer's state.
+
+    Args:
+        model: The model being trained.
+        optimizer: Its optimizer.
+        scheduler: The learning-rate schedule.
+        scaler: The gradient scaler (fp16).
+        sampler: The task sampler (its state is JSON).
+        objective: The training objective (its declared tensors).
+        averages: The running means of the loss and the objective's scalars since the last
+            evaluation, so a resumed run reports what an uninterrupted one does.
+    """
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    sampler: TaskSampler
+    objective: Objective
+    averages: RunningMeans
+
+
+def save_training(directory: Path, parts: TrainingParts, state: TrainerState, *, keep: int) -> Path:
+    """Write a checkpoint of ``parts`` at ``state`` into ``directory`` (see :func:`save_checkpoint`)."""
+    checkpoint = Checkpoint(
+        trainer={
+            "state": state.to_json(),
+            "sampler": parts.sampler.state_dict(),
+            "averages": parts.averages.state_dict(),
+        },
+        optimizer=parts.optimizer.state_dict(),
+        scheduler=parts.scheduler.state_dict(),
+        scaler=parts.scaler.state_dict(),
+        rng=rng_state(),
+        objective=parts.objective.state_dict(),
+    )
+    return save_checkpoint(directory, parts.model, checkpoint, keep=keep)
+
+
+def restore_training(directory: Path, parts: TrainingParts, device: torch.device) -> TrainerState:
+    """Load the newest checkpoint in ``directory`` into ``parts`` and return its trainer state.
+
+    Raises:
+        ConfigurationError: ``directory`` holds no checkpoint.
+    """
+    path = latest_checkpoint(directory)
+    if path is None:
+        raise ConfigurationError(f"nothing to resume: no checkpoint in {directory}")
+    checkpoint = load_checkpoint(path, parts.model, device)
+    parts.optimizer.load_state_dict(checkpoint.optimizer)
+    parts.scheduler.load_state_dict(checkpoint.scheduler)
+    parts.scaler.load_state_dict(checkpoint.scaler)
+    parts.sampler.load_state_dict(checkpoint.trainer["sampler"])
+    parts.averages.load_state_dict(checkpoint.trainer.get("averages", {"sums": {}, "counts": {}}), device)
+    parts.objective.load_state_dict(checkpoint.objective)
+    restore_rng(checkpoint.rng)
+    state = TrainerState.from_json(checkpoint.trainer["state"])
+    logger.info("resumed from %s (epoch %d, step %d)", path, state.epoch + 1, state.global_step)
+    return state

@@ -63,7 +63,7 @@ def predict_task(
     row_scores: list[torch.Tensor] = []
     head = model.head(task.name)
     for indices in batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups):
-        batch = make_batch(data, indices, model.encoder).to(device)
+        batch = model.prepare(make_batch(data, indices, model.encoder).to(device))
         with autocast(device, precision):
             output = model(batch)
         if head.structured:

@@ -6,7 +6,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,99 +14,101 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from mtdnn.archive import save_model
 from mtdnn.data import TaskData, make_batch
-from mtdnn.data.streams import epoch_streams
+from mtdnn.data.streams import BatchStream, batch_counts, epoch_streams
 from mtdnn.errors import ConfigurationError
-from mtdnn.experiment import Experiment
 from mtdnn.model import MultiTaskModel
-from mtdnn.samplers import plan_lengths
+from mtdnn.rundir import RunDirectory
+from mtdnn.samplers import TaskSampler, plan_lengths
+from mtdnn.task import Task
+from mtdnn.training.averages import RunningMeans
 from mtdnn.training.callbacks import Callback
-from mtdnn.training.checkpoint import (
-    Checkpoint,
-    latest_checkpoint,
-    load_checkpoint,
-    restore_rng,
-    rng_state,
-    save_checkpoint,
-)
+from mtdnn.training.checkpoint import TrainingParts, restore_training, save_training
 from mtdnn.training.device import autocast, make_grad_scaler, select_device
 from mtdnn.training.distributed import setup_distributed
 from mtdnn.training.evaluation import check_validation_metric, evaluate_task, validation_score
-from mtdnn.training.records import append_record, truncate_records
+from mtdnn.training.objective import Step
+from mtdnn.training.settings import TrainerSettings
 from mtdnn.training.state import TrainerControl, TrainerState
 
 __all__ = ["Trainer"]
 
 logger = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.jsonl"
-CHECKPOINTS = "checkpoints"
-
 
 class Trainer:
     """Trains a multi-task model on its tasks' training data and evaluates on their dev data.
 
+    Every batch goes through the configured objective (``trainer.objective``), which returns the
+    loss and any extra scalars; the loop does not know which objective it runs.
+
     Args:
-        experiment: The built experiment (tasks, sampler, trainer settings, seed).
         model: The model to train (usually ``experiment.model()``).
+        tasks: Every task of the experiment, by name.
         train_data: Training data per task (tasks without one are evaluated only).
         dev_data: Development data per task.
-        run_dir: Where ``metrics.jsonl``, ``model/`` and ``checkpoints/`` go.
+        run_dir: The run directory (``metrics.jsonl``, ``model/``, ``checkpoints/``).
+        settings: The ``trainer`` section of the config.
+        sampler: Decides which task each batch comes from.
+        seed: The experiment's seed (batch order and sampler plans).
         callbacks: Extra observers, besides those of the config.
     """
 
     def __init__(
         self,
-        experiment: Experiment,
         model: MultiTaskModel,
+        tasks: Mapping[str, Task],
         train_data: dict[str, TaskData],
         dev_data: dict[str, TaskData],
         run_dir: Path,
         *,
+        settings: TrainerSettings,
+        sampler: TaskSampler,
+        seed: int,
         callbacks: Sequence[Callback] = (),
     ) -> None:
         if not train_data:
             raise ConfigurationError("no task has a 'train' file, so there is nothing to train", path="tasks")
-        self.experiment = experiment
-        self.settings = experiment.trainer
-        self.model = model
-        self.train_data = train_data
-        self.dev_data = dev_data
-        self.run_dir = run_dir
-        self.callbacks = [*self.settings.callbacks, *callbacks]
-        check_validation_metric(experiment.tasks, dev_data, experiment.trainer.validation_metric)
+        self.model, self.tasks, self.settings, self.sampler, self.seed = model, tasks, settings, sampler, seed
+        self.train_data, self.dev_data = train_data, dev_data
+        self.run = RunDirectory(run_dir)
+        self.objective = settings.objective
+        self.callbacks = [*settings.callbacks, *callbacks]
+        check_validation_metric(tasks, dev_data, settings.validation_metric)
+        self.dist = setup_distributed(select_device(settings.device))
+        self.device = self.dist.device(select_device(settings.device))
+        self.averages = RunningMeans()  # the loss and the objective's scalars since the last evaluation
         self._epoch_started = time.perf_counter()
-        self.dist = setup_distributed(select_device(self.settings.device))
-        self.device = self.dist.device(select_device(self.settings.device))
-        # Steps per task and epoch; under data parallelism every step takes one batch per rank.
-        self.batch_counts = {
-            name: math.ceil(
-                math.ceil(len(data) / experiment.tasks[name].settings.batch_size) / self.dist.world_size
-            )
-            for name, data in train_data.items()
-        }
 
     def fit(self, *, resume: bool = False) -> TrainerState:
         """Train for the configured epochs (or until a callback stops it) and return the final state.
 
         Args:
-            resume: Continue from the newest checkpoint in ``run_dir/checkpoints``.
+            resume: Continue from the newest checkpoint in the run's ``checkpoints`` folder.
         """
         settings, model = self.settings, self.model.to(self.device)
         self.forward_model: torch.nn.Module = model
         if self.dist.enabled:  # one head runs per step, so the others' parameters get no gradient
             self.forward_model = DistributedDataParallel(model, find_unused_parameters=True)
-        self.optimizer = settings.optimizer.create(model)
-        lengths = plan_lengths(
-            self.experiment.sampler, self.batch_counts, seed=self.experiment.seed, epochs=settings.epochs
-        )
+        optimizer = settings.optimizer.create(model)
+        counts = [batch_counts(self._streams(epoch)) for epoch in range(settings.epochs)]
+        lengths = plan_lengths(self.sampler, counts, seed=self.seed, epochs=settings.epochs)
         total_steps = sum(math.ceil(length / settings.accumulation_steps) for length in lengths)
-        self.scheduler = settings.scheduler.create(self.optimizer, total_steps)
-        self.scaler = make_grad_scaler(self.device, settings.precision)
-        state = TrainerState(total_steps=total_steps)
-        if resume:
-            state = self._resume()
+        self.objective.setup(
+            model, tasks={name: self.tasks[name] for name in self.train_data}, total_steps=total_steps
+        )
+        for module in self.objective.modules().values():  # not trained: not in the optimizer, no grads
+            module.to(self.device).requires_grad_(False)
+        self.parts = TrainingParts(
+            model=model,
+            optimizer=optimizer,
+            scheduler=settings.scheduler.create(optimizer, total_steps),
+            scaler=make_grad_scaler(self.device, settings.precision),
+            sampler=self.sampler,
+            objective=self.objective,
+            averages=self.averages,
+        )
+        state = self._resume() if resume else TrainerState(total_steps=total_steps)
         control = TrainerControl(should_stop=state.stopped)
         for callback in self.callbacks:
             callback.on_train_begin(state, control)
@@ -125,14 +127,16 @@ class Trainer:
             callback.on_train_end(state, control)
         return state
 
+    def _streams(self, epoch: int) -> dict[str, BatchStream]:
+        sizes = {name: self.tasks[name].settings.batch_size for name in self.train_data}
+        return epoch_streams(self.train_data, sizes, seed=self.seed, epoch=epoch, share=self.dist.share)
+
     def _train_epoch(self, state: TrainerState, control: TrainerControl) -> bool:
         """Train the rest of the current epoch; return whether it ran to its end."""
-        seed, tasks = self.experiment.seed, self.experiment.tasks
-        plan = self.experiment.sampler.plan(
-            self.batch_counts, epoch=state.epoch, seed=seed, total_epochs=self.settings.epochs
+        streams = self._streams(state.epoch)
+        plan = self.sampler.plan(
+            batch_counts(streams), epoch=state.epoch, seed=self.seed, total_epochs=self.settings.epochs
         )
-        sizes = {name: tasks[name].settings.batch_size for name in self.train_data}
-        batches = epoch_streams(self.train_data, sizes, seed=seed, epoch=state.epoch, share=self.dist.share)
         cursor = Counter(plan[: state.batches_done])
         self._epoch_started = time.perf_counter()
         self.model.train()
@@ -143,29 +147,37 @@ class Trainer:
             disable=not (self.settings.progress_bar and self.dist.is_main),
             dynamic_ncols=True,
         )
-        running: torch.Tensor | None = None  # an average kept on the device: no sync per batch
-        accumulated = 0
+        accumulated, accumulation = 0, self.settings.accumulation_steps
         for position in range(state.batches_done, len(plan)):
             name = plan[position]
-            indices = batches[name][cursor[name]]
+            indices = streams[name][cursor[name]]
             cursor[name] += 1
             batch = make_batch(self.train_data[name], indices, self.model.encoder).to(self.device)
+            step = Step(
+                model=self.forward_model,
+                module=self.model,
+                batch=self.model.prepare(batch),  # once: every forward pass sees the same masks
+                task=self.tasks[name],
+                global_step=state.global_step,
+                total_steps=state.total_steps,
+            )
             with autocast(self.device, self.settings.precision):
-                loss = (
-                    tasks[name].settings.loss(self.forward_model(batch), batch)
-                    * tasks[name].settings.loss_weight
-                )
-            self.scaler.scale(loss / self.settings.accumulation_steps).backward()  # type: ignore[no-untyped-call]
+                result = self.objective(step)
+            self.parts.scaler.scale(result.loss / accumulation).backward()  # type: ignore[no-untyped-call]
+            self.averages.add({"loss": result.loss, **result.scalars})
             accumulated += 1
             state.batches_done = position + 1
-            running = loss.detach() if running is None else 0.95 * running + 0.05 * loss.detach()
             progress.update(1)
             if position % 10 == 0 or position == len(plan) - 1:
-                progress.set_postfix(loss=f"{running.item():.4f}", task=name, refresh=False)
-            if accumulated == self.settings.accumulation_steps or position == len(plan) - 1:
+                shown = {key: f"{value:.4g}" for key, value in self.averages.means().items()}
+                progress.set_postfix(shown, task=name, refresh=False)
+            if accumulated == accumulation or position == len(plan) - 1:
                 self._optimizer_step()
                 accumulated = 0
                 state.global_step += 1
+                self.objective.on_step_end(
+                    self.model, global_step=state.global_step, total_steps=state.total_steps
+                )
                 for callback in self.callbacks:
                     callback.on_step_end(state, control)
                 every = self.settings.checkpoint_every
@@ -182,49 +194,42 @@ class Trainer:
         return True
 
     def _optimizer_step(self) -> None:
+        optimizer, scaler = self.parts.optimizer, self.parts.scaler
         if self.settings.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        scaler.step(optimizer)
+        scaler.update()
+        self.parts.scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
 
     def _evaluate(self, state: TrainerState, control: TrainerControl) -> None:
+        """Score the dev data, update the state, and let the run directory keep the record and best model."""
         started = time.perf_counter()
         metrics = {
             name: evaluate_task(
-                self.model,
-                self.experiment.tasks[name],
-                data,
-                device=self.device,
-                precision=self.settings.precision,
+                self.model, self.tasks[name], data, device=self.device, precision=self.settings.precision
             )
             for name, data in sorted(self.dev_data.items())
         }
         score = validation_score(metrics, self.settings.validation_metric) if metrics else None
-        improved = score is None or state.best_score is None or score > state.best_score
-        if improved:
-            state.best_score, state.best_epoch, state.evaluations_since_best = score, state.epoch, 0
-            state.best_metrics = metrics
-            if self.dist.is_main:
-                save_model(self.model, self.run_dir)
-        else:
-            state.evaluations_since_best += 1
-        state.last_metrics = metrics
-        state.evaluations += 1
+        improved = state.record_evaluation(metrics, score)
         record: dict[str, Any] = {
             "epoch": state.epoch + 1,
             "step": state.global_step,
             "dev": metrics,
             "score": score,
             "best": improved,
+            "train": self.averages.means(all_ranks=self.dist.enabled),
             "train_seconds": round(started - self._epoch_started, 2),
             "eval_seconds": round(time.perf_counter() - started, 2),
             "world_size": self.dist.world_size,
         }
+        self.averages.reset()
         if self.dist.is_main:
-            append_record(self.run_dir / METRICS_FILE, record)
+            self.run.append_record(record)
+            if improved:
+                self.run.save_model(self.model)
         logger.info(
             "epoch %d: %s (score %s%s)", state.epoch + 1, metrics, score, ", best" if improved else ""
         )
@@ -232,31 +237,11 @@ class Trainer:
             callback.on_evaluate(state, control, metrics)
 
     def _checkpoint(self, state: TrainerState) -> None:
-        if not self.dist.is_main:
-            return
-        checkpoint = Checkpoint(
-            trainer={"state": state.to_json(), "sampler": self.experiment.sampler.state_dict()},
-            optimizer=self.optimizer.state_dict(),
-            scheduler=self.scheduler.state_dict(),
-            scaler=self.scaler.state_dict(),
-            rng=rng_state(),
-        )
-        save_checkpoint(
-            self.run_dir / CHECKPOINTS, self.model, checkpoint, keep=self.settings.keep_checkpoints
-        )
+        if self.dist.is_main:
+            save_training(self.run.checkpoints, self.parts, state, keep=self.settings.keep_checkpoints)
 
     def _resume(self) -> TrainerState:
-        path = latest_checkpoint(self.run_dir / CHECKPOINTS)
-        if path is None:
-            raise ConfigurationError(f"nothing to resume: no checkpoint in {self.run_dir / CHECKPOINTS}")
-        checkpoint = load_checkpoint(path, self.model, self.device)
-        self.optimizer.load_state_dict(checkpoint.optimizer)
-        self.scheduler.load_state_dict(checkpoint.scheduler)
-        self.scaler.load_state_dict(checkpoint.scaler)
-        self.experiment.sampler.load_state_dict(checkpoint.trainer["sampler"])
-        restore_rng(checkpoint.rng)
-        state = TrainerState.from_json(checkpoint.trainer["state"])
+        state = restore_training(self.run.checkpoints, self.parts, self.device)
         if self.dist.is_main:
-            truncate_records(self.run_dir / METRICS_FILE, keep=state.evaluations)
-        logger.info("resumed from %s (epoch %d, step %d)", path, state.epoch + 1, state.global_step)
+            self.run.truncate_records(keep=state.evaluations)
         return state

@@ -167,7 +167,7 @@ class Adamax(_AdamFamily):
 
 def _check_lr(lr: float) -> None:
     if lr <= 0:
-        raise ConfigurationError(f"lr must be positive, got {lr}", path="trainer.optimizer.lr")
+        raise ConfigurationError(f"lr must be positive, got {lr}", path="lr")
 
 
 class Scheduler:
@@ -180,9 +180,17 @@ class Scheduler:
         raise NotImplementedError
 
 
-def _warmup_steps(warmup: float, total_steps: int) -> int:
+def _check_warmup(warmup: float) -> float:
     if warmup < 0:
-        raise ConfigurationError(f"warmup must be >= 0, got {warmup}", path="trainer.scheduler.warmup")
+        raise ConfigurationError(
+            f"warmup must be >= 0, got {warmup}",
+            path="warmup",
+            hint="a fraction of all steps below 1 (0.1: the first 10 %), else a number of steps",
+        )
+    return warmup
+
+
+def _warmup_steps(warmup: float, total_steps: int) -> int:
     return int(warmup * total_steps) if warmup < 1 else int(warmup)
 
 
@@ -194,7 +202,7 @@ class LinearSchedule(Scheduler):
     """
 
     def __init__(self, *, warmup: float = 0.1) -> None:
-        self.warmup = warmup
+        self.warmup = _check_warmup(warmup)
 
     def create(
         self, optimizer: torch.optim.Optimizer, total_steps: int
@@ -219,7 +227,7 @@ class ConstantSchedule(Scheduler):
     """
 
     def __init__(self, *, warmup: float = 0.0) -> None:
-        self.warmup = warmup
+        self.warmup = _check_warmup(warmup)
 
     def create(
         self, optimizer: torch.optim.Optimizer, total_steps: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mtdnn.errors import ConfigurationError
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.device import Precision
+from mtdnn.training.objective import Objective, TaskLossObjective
 from mtdnn.training.optim import AdamW, LinearSchedule, Optimizer, Scheduler
 
 __all__ = ["TrainerSettings"]
@@ -27,6 +28,8 @@ class TrainerSettings:
             at the end of each epoch).
         keep_checkpoints: How many checkpoints to keep.
         callbacks: Observers of training (e.g. ``early_stopping``).
+        objective: Computes each batch's loss (default ``task_loss``: the task's loss times its
+            ``loss_weight``); e.g. ``{type: 'r_drop', alpha: 1}``.
         progress_bar: Show a progress bar with the loss and the ETA.
     """
 
@@ -44,16 +47,15 @@ class TrainerSettings:
         checkpoint_every: int | None = None,
         keep_checkpoints: int = 2,
         callbacks: list[Callback] | None = None,
+        objective: Objective | None = None,
         progress_bar: bool = True,
     ) -> None:
         if epochs < 1:
-            raise ConfigurationError(f"epochs must be at least 1, got {epochs}", path="trainer.epochs")
+            raise ConfigurationError(f"epochs must be at least 1, got {epochs}", path="epochs")
         if accumulation_steps < 1:
-            raise ConfigurationError(
-                "accumulation_steps must be at least 1", path="trainer.accumulation_steps"
-            )
+            raise ConfigurationError("accumulation_steps must be at least 1", path="accumulation_steps")
         if keep_checkpoints < 1:
-            raise ConfigurationError("keep_checkpoints must be at least 1", path="trainer.keep_checkpoints")
+            raise ConfigurationError("keep_checkpoints must be at least 1", path="keep_checkpoints")
         self.epochs = epochs
         self.optimizer = optimizer if optimizer is not None else AdamW()
         self.scheduler = scheduler if scheduler is not None else LinearSchedule()
@@ -65,4 +67,5 @@ class TrainerSettings:
         self.checkpoint_every = checkpoint_every
         self.keep_checkpoints = keep_checkpoints
         self.callbacks = list(callbacks or [])
+        self.objective = objective if objective is not None else TaskLossObjective()
         self.progress_bar = progress_bar

@@ -38,6 +38,18 @@ class TrainerState:
     evaluations: int = 0
     stopped: bool = False
 
+    def record_evaluation(self, metrics: dict[str, dict[str, float]], score: float | None) -> bool:
+        """Count an evaluation and return whether its ``score`` is the best so far (``None`` always is)."""
+        improved = score is None or self.best_score is None or score > self.best_score
+        if improved:
+            self.best_score, self.best_epoch, self.evaluations_since_best = score, self.epoch, 0
+            self.best_metrics = metrics
+        else:
+            self.evaluations_since_best += 1
+        self.last_metrics = metrics
+        self.evaluations += 1
+        return improved
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy."""
         return asdict(self)

@@ -65,9 +65,11 @@ class Starred(Thing):
 class Strict(Thing):
     """A component that validates its own arguments."""
 
-    def __init__(self, turns: int) -> None:
+    def __init__(self, turns: int, *, rate: float = 0.5) -> None:
         if turns < 1:
             raise ConfigurationError("turns must be at least 1", hint="use turns >= 1")
+        if not 0 < rate < 1:
+            raise ConfigurationError("rate must be in (0, 1)", path="rate")  # relative to itself
         self.turns = turns
 
 
@@ -404,6 +406,13 @@ def test_error_from_constructor_gets_the_path(registry: Registry) -> None:
     assert info.value.path == "tasks.a.head"
     assert info.value.message == "turns must be at least 1"
     assert info.value.hint == "use turns >= 1"
+
+
+def test_a_constructor_names_its_key_and_build_says_where_the_component_sits(registry: Registry) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        build(registry, Thing, {"type": "strict", "turns": 1, "rate": 2.0}, path="tasks.a.head")
+    assert info.value.path == "tasks.a.head.rate"
+    assert str(info.value) == "tasks.a.head.rate: rate must be in (0, 1)"
 
 
 def test_accepted_keys() -> None:

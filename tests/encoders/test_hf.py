@@ -79,8 +79,11 @@ def test_builds_from_config_by_registered_pretrained_name_or_path(
     assert by_path.output_dim == 32
 
 
-def test_a_folder_without_a_model_is_a_configuration_error(tmp_path: Path) -> None:
+def test_a_folder_without_a_model_is_a_configuration_error(tmp_path: Path, registry: Registry) -> None:
     with pytest.raises(ConfigurationError, match="not a Hugging Face model folder") as info:
         HuggingFaceEncoder(str(tmp_path))
+    assert info.value.path == "model"  # relative to the encoder; build() says where the encoder sits
+    with pytest.raises(ConfigurationError, match="not a Hugging Face model folder") as info:
+        build(registry, Encoder, {"type": "hf", "model": str(tmp_path)}, path="encoder")
     assert info.value.path == "encoder.model"
     assert "mtdnn registry list --kind pretrained" in str(info.value)

@@ -341,6 +341,7 @@ def test_the_masked_lm_head_masks_with_the_encoders_mask_token_and_trains_the_ti
     model = MultiTaskModel(encoder, {"t": head})
     model.train()
     batch = TaskBatch(task="t", inputs=_inputs(encoder, PAIRS), labels=None, ids=("a", "b", "c", "d"))
+    batch = model.prepare(batch)
     output = model(batch)
     loss = build(registry, Loss, {"type": "mlm"}, path="loss")(output, batch)
     loss.backward()

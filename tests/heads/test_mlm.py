@@ -87,9 +87,10 @@ def test_the_decoder_is_tied_to_the_word_embeddings(family_dirs: dict[str, Path]
     table = encoder.word_embeddings().weight
     assert not any(p is table for p in head.parameters())  # owned (and saved) by the encoder only
     assert sum(p is table for p in model.parameters()) == 1
-    output = model(_batch(encoder, texts[:8]))
+    batch = model.prepare(_batch(encoder, texts[:8]))
+    output = model(batch)
     assert output.logits.shape[1] == table.size(0)
-    MaskedLmLoss()(output, _batch(encoder, texts[:8])).backward()
+    MaskedLmLoss()(output, batch).backward()
     assert table.grad is not None and table.grad.abs().sum() > 0
     untied = _head(encoder, tie_weights=False)
     assert untied.decoder is not None and untied.decoder.weight.shape == (table.size(0), 32)
@@ -102,7 +103,7 @@ def test_logits_only_for_the_masked_tokens_and_the_loss_is_their_cross_entropy(
     model = MultiTaskModel(encoder, {"mlm": _head(encoder)})
     batch = _batch(encoder, texts[:16])
     torch.manual_seed(3)
-    output = model(batch)
+    output = model(model.prepare(batch))
     torch.manual_seed(3)
     labels = model.head("mlm").prepare(batch).labels
     assert labels is not None and output.targets is not None and output.rows is not None
@@ -120,7 +121,7 @@ def test_per_sequence_predictions_feed_the_token_level_metric(
     model = MultiTaskModel(encoder, {"mlm": _head(encoder)}).eval()
     batch = _batch(encoder, texts[:16])
     with torch.no_grad():  # as evaluation runs it
-        output = model(batch)
+        output = model(model.prepare(batch))
     head = model.head("mlm")
     counts, nll = head.predict(output), head.probabilities(output)
     assert counts.shape == (16, 2) and nll.shape == (16, 1)

@@ -9,8 +9,8 @@ import torch
 
 from mtdnn.config import build
 from mtdnn.errors import ConfigurationError
+from mtdnn.functional import group_softmax, group_top
 from mtdnn.heads import Head, RankingHead, RankingOutput
-from mtdnn.heads.ranking import group_softmax, group_top
 from mtdnn.losses import Loss
 from mtdnn.metrics import Metric
 from mtdnn.registry import Registry

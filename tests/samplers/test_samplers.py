@@ -268,5 +268,7 @@ class Growing(TaskSampler):
 def test_plan_lengths_covers_every_epoch_and_leaves_the_state_alone() -> None:
     sampler = Growing()
     sampler.calls = 10
-    assert plan_lengths(sampler, {"a": 1}, seed=0, epochs=3) == [11, 13, 15]
+    assert plan_lengths(sampler, [{"a": 1}] * 3, seed=0, epochs=3) == [11, 13, 15]
     assert sampler.calls == 10
+    with pytest.raises(ValueError, match="1 epochs for 3"):
+        plan_lengths(sampler, [{"a": 1}], seed=0, epochs=3)

@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import latest_checkpoint
-from mtdnn.training.records import read_records
 from mtdnn.training.state import TrainerControl, TrainerState
 
 
@@ -26,7 +26,7 @@ class Crash(Callback):
 
 def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
     """The model weights of the run's newest checkpoint."""
-    checkpoint = latest_checkpoint(run_dir / "checkpoints")
+    checkpoint = latest_checkpoint(RunDirectory(run_dir).checkpoints)
     assert checkpoint is not None
     return load_file(str(checkpoint / "model.safetensors"))
 
@@ -35,5 +35,5 @@ def evaluations(run_dir: Path) -> list[dict[str, object]]:
     """The run's metrics.jsonl records without their timings (which differ between runs)."""
     return [
         {k: v for k, v in r.items() if k not in ("eval_seconds", "train_seconds")}
-        for r in read_records(run_dir / "metrics.jsonl")
+        for r in RunDirectory(run_dir).read_records()
     ]

@@ -12,10 +12,10 @@ import torch
 from mtdnn.api import train
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
+from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.device import autocast, select_device
 from mtdnn.training.distributed import DistributedContext
-from mtdnn.training.records import read_records
 from mtdnn.training.state import TrainerControl, TrainerState
 from tests.conftest import quickstart_config
 
@@ -112,7 +112,7 @@ def test_a_callback_can_request_evaluations_inside_an_epoch(
 ) -> None:
     config = quickstart_config(repo_root, tiny_bert, epochs=1)
     result = train(config, tmp_path / "run", registry, callbacks=[EvaluateEvery(20)])
-    steps = [record["step"] for record in read_records(tmp_path / "run" / "metrics.jsonl")]
+    steps = [record["step"] for record in RunDirectory(tmp_path / "run").read_records()]
     assert steps == [20, 40, 45]
     assert result.state.evaluations == 3
 
@@ -125,4 +125,4 @@ def test_resuming_an_early_stopped_run_does_not_train_further(
     assert first.state.stopped and first.state.epoch == 2
     again = train(config, tmp_path / "run", registry, resume=True)
     assert again.state.epoch == 2 and again.state.global_step == first.state.global_step
-    assert len(read_records(tmp_path / "run" / "metrics.jsonl")) == 2
+    assert len(RunDirectory(tmp_path / "run").read_records()) == 2

@@ -71,12 +71,11 @@ class ConllReader(Reader):
     ) -> None:
         if scheme not in get_args(Scheme):
             raise ConfigurationError(
-                f"scheme must be one of {list(get_args(Scheme))}, got {scheme!r}", path="reader.scheme"
+                f"scheme must be one of {list(get_args(Scheme))}, got {scheme!r}", path="scheme"
             )
         if (types is None) == (labels_from is None):
             raise ConfigurationError(
                 "give the entity types either as 'types' or as a file to collect them from ('labels_from')",
-                path="reader",
                 hint="e.g. labels_from: the training file",
             )
         self.scheme: Scheme = scheme
@@ -88,7 +87,7 @@ class ConllReader(Reader):
         if types is None:
             assert labels_from is not None
             if label_column is None:
-                raise ConfigurationError("labels_from needs a label_column", path="reader.labels_from")
+                raise ConfigurationError("labels_from needs a label_column", path="labels_from")
             types = sorted(
                 {_entity_type(tag) for example in self.read(labels_from) for tag in example.tags or ()}
             )
