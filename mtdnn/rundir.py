@@ -128,7 +128,8 @@ class RunDirectory:
         return self.model
 
     def append_record(self, record: dict[str, Any]) -> None:
-        """Append one evaluation record to ``metrics.jsonl``."""
+        """Append one evaluation record to ``metrics.jsonl`` (creating the folder)."""
+        self.path.mkdir(parents=True, exist_ok=True)
         with self.metrics.open("a") as stream:
             stream.write(json.dumps(record) + "\n")
 

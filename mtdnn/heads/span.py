@@ -105,7 +105,7 @@ class SpanHead(Head):
             ("n_best", n_best),
         ):
             if value < 1:
-                raise ConfigurationError(f"{key} must be at least 1, got {value}", path=f"head.{key}")
+                raise ConfigurationError(f"{key} must be at least 1, got {value}", path=key)
         self.doc_stride = doc_stride
         self.max_question_length = max_question_length
         self.max_answer_length = max_answer_length

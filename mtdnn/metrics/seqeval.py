@@ -33,7 +33,7 @@ class SeqevalMetric(DecodedMetric):
         for key, value, choices in (("mode", mode, get_args(Mode)), ("scheme", scheme, get_args(Scheme))):
             if value not in choices:
                 raise ConfigurationError(
-                    f"seqeval {key} must be one of {list(choices)}, got {value!r}", path=f"metric.{key}"
+                    f"seqeval {key} must be one of {list(choices)}, got {value!r}", path=key
                 )
         self.mode = mode
         self.scheme = scheme
