@@ -149,16 +149,16 @@ class Task:
         self.head = head
         self.text_sources = text_sources
         for index, metric in enumerate(settings.metrics):
-            decoded = isinstance(metric, DecodedMetric)
-            if decoded != head.structured:
-                kind = "decoded predictions (tags, answers)" if decoded else "label ids"
+            if not head.accepts(metric):
+                decoded = isinstance(metric, DecodedMetric)
+                kind = "decoded predictions (tags, answers)" if decoded else "label ids or values"
                 raise ConfigurationError(
                     f"metric {type(metric).__name__} scores {kind}, which the {type(head).__name__} "
                     "head does not produce",
                     path=f"tasks.{name}.metrics.{index}",
-                    hint="sequence labelling takes 'seqeval', extractive QA 'squad'"
-                    if head.structured
-                    else "use a label metric such as 'accuracy' or 'f1'",
+                    hint="use a label metric such as 'accuracy' or 'f1'"
+                    if decoded
+                    else "sequence labelling takes 'seqeval', extractive QA 'squad', masked-LM 'masked_lm'",
                 )
             metric.bind_labels(self.labels)
 

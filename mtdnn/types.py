@@ -6,7 +6,16 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-__all__ = ["Answer", "EncoderOutput", "Example", "HeadOutput", "SpanPrediction", "TaskBatch"]
+__all__ = [
+    "Answer",
+    "EncoderOutput",
+    "Example",
+    "HeadOutput",
+    "LabelPrediction",
+    "MaskedTokens",
+    "SpanPrediction",
+    "TaskBatch",
+]
 
 
 @dataclass(frozen=True)
@@ -143,3 +152,32 @@ class SpanPrediction:
     text: str
     start: int
     nbest: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelPrediction:
+    """What a head that labels whole examples predicts for one example.
+
+    Args:
+        value: The predicted label id (classification, ranking), the ids of the predicted labels
+            (multi-label), or the predicted value (regression).
+        probabilities: The probability of every label in id order (for regression, the value).
+    """
+
+    value: int | float | tuple[int, ...]
+    probabilities: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class MaskedTokens:
+    """What a masked-LM head predicts for one sequence: how it did on the tokens masked in it.
+
+    Args:
+        masked: The number of tokens masked (and predicted).
+        correct: How many of them were predicted exactly.
+        loss: The summed negative log-likelihood of their original ids.
+    """
+
+    masked: int
+    correct: int
+    loss: float

@@ -85,9 +85,9 @@ def write_glue_submission(
         labels = task.labels
         with path.open("w") as stream:
             stream.write("index\tprediction\n")
-            for example_id, prediction in zip(result.ids, result.predictions.tolist(), strict=True):
+            for example_id, prediction in zip(result.ids, result.predictions, strict=True):
                 index = example_id[len(prefix) :] if example_id.startswith(prefix) else example_id
-                value = f"{float(prediction):.3f}" if labels is None else labels[int(prediction)]
+                value = f"{float(prediction.value):.3f}" if labels is None else labels[int(prediction.value)]
                 stream.write(f"{index}\t{value}\n")
         logger.info("%s: %d test predictions written to %s", name, len(data), path)
         written[name] = path

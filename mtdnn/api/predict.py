@@ -6,15 +6,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from mtdnn.api.tagging import entity_records, spacy_words, word_entities
+from mtdnn.api.tagging import spacy_words
 from mtdnn.archive import load_run
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
 from mtdnn.training.evaluation import predict_task
-from mtdnn.types import Example, SpanPrediction
+from mtdnn.types import Example
 
 __all__ = ["predict_file", "read_raw_examples"]
 
@@ -80,10 +80,11 @@ def predict_file(
     device: str = "auto",
     words: str = "blank:en",
 ) -> int:
-    """Write one JSON line per input with its prediction.
+    """Write one JSON line per input with its prediction: the input's ``id`` and the head's record.
 
-    Classification: ``label`` and per-label ``probabilities``; multi-label: ``labels`` (those
-    predicted) and ``probabilities``; real-valued tasks: ``prediction``, a float. Sequence
+    For the built-in heads: classification: ``label`` and per-label ``probabilities``;
+    multi-label: ``labels`` (those predicted) and ``probabilities``; real-valued tasks:
+    ``prediction``, a float; masked-LM: ``masked``, ``correct`` and ``loss``. Sequence
     labelling: the text is split into words with spaCy (``words``, see
     :func:`mtdnn.api.tagging.spacy_words`) and the line holds ``text``, ``entities`` (``start``,
     ``end``, ``label`` and ``text`` of each, with character offsets into the text), ``words`` and
@@ -105,7 +106,6 @@ def predict_file(
     if not examples:
         raise DataError("no inputs", file=str(input_path))
     spec = experiment.tasks[task]
-    split: list[list[tuple[str, int]]] = []
     if spec.head.input_words:
         split = spacy_words([example.text_a for example in examples], words)
         examples = tuple(
@@ -115,43 +115,7 @@ def predict_file(
     data = spec.featurize(list(examples), experiment.encoder, source=str(input_path))
     target = select_device(device)
     result = predict_task(model.to(target), spec, data, device=target)
-    if result.decoded is not None:
-        for index, (example, decoded) in enumerate(zip(examples, result.decoded, strict=True)):
-            output.write(
-                json.dumps(_decoded_record(example, decoded, split[index] if split else None)) + "\n"
-            )
-        return len(examples)
-    labels = spec.labels
-    for index, example in enumerate(examples):
-        record: dict[str, Any] = {"id": example.id}
-        prediction = result.predictions[index]
-        if labels is None:
-            record["prediction"] = float(prediction)
-        else:
-            if prediction.dim() == 1:  # multi-hot
-                hot = prediction.tolist()
-                record["labels"] = [name for name, on in zip(labels, hot, strict=True) if on]
-            else:
-                record["label"] = labels[int(prediction)]
-            record["probabilities"] = {
-                label: round(float(p), 6)
-                for label, p in zip(labels, result.probabilities[index], strict=True)
-            }
+    for example, prediction in zip(examples, result.predictions, strict=True):
+        record = {"id": example.id, **spec.head.record(prediction, example)}
         output.write(json.dumps(record) + "\n")
     return len(examples)
-
-
-def _decoded_record(example: Example, decoded: Any, words: list[tuple[str, int]] | None) -> dict[str, Any]:
-    """The output line of a structured task's prediction (entities, or an answer span)."""
-    if isinstance(decoded, SpanPrediction):
-        nbest = [{"text": text, "probability": round(p, 6)} for text, p in decoded.nbest]
-        return {"id": example.id, "answer": decoded.text, "start": decoded.start, "nbest": nbest}
-    tags = list(decoded)
-    entities = word_entities(example.text_a, words or [], tags) if words else []
-    return {
-        "id": example.id,
-        "text": example.text_a,
-        "entities": entity_records(entities),
-        "words": list(example.words or ()),
-        "tags": tags,
-    }

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mtdnn.archive import load_run
+from mtdnn.data.entities import Entity, entity_records, entity_spans, word_entities
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
@@ -15,36 +15,6 @@ from mtdnn.training.evaluation import predict_task
 from mtdnn.types import Example
 
 __all__ = ["Entity", "Tagger", "entity_records", "entity_spans", "spacy_words", "word_entities"]
-
-
-@dataclass(frozen=True)
-class Entity:
-    """An entity found in a text.
-
-    Args:
-        label: The entity type (``Disease``).
-        start: Character offset of its first character in the text.
-        end: Character offset just past its last character.
-        text: ``text[start:end]``.
-        words: The ``(first, last + 1)`` word indices it covers.
-    """
-
-    label: str
-    start: int
-    end: int
-    text: str
-    words: tuple[int, int]
-
-
-def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """The entities of a tag sequence as ``(type, first word, last word + 1)``.
-
-    Entities are read as seqeval's default mode (and ``conlleval``) reads them, so they are the
-    entities the ``seqeval`` metric scores; IOB1, IOB2 and IOBES tags are understood.
-    """
-    from seqeval.metrics.sequence_labeling import get_entities
-
-    return [(kind, start, end + 1) for kind, start, end in get_entities(list(tags))]
 
 
 def spacy_words(texts: Sequence[str], pipeline: str = "blank:en") -> list[list[tuple[str, int]]]:
@@ -135,8 +105,7 @@ class Tagger:
         if filled:
             data = self.task.featurize(filled, self.encoder, source="the given sentences")
             result = predict_task(self.model, self.task, data, device=self.device)
-            assert result.decoded is not None
-            for example, predicted in zip(filled, result.decoded, strict=True):
+            for example, predicted in zip(filled, result.predictions, strict=True):
                 tags[int(example.id)] = list(predicted)
         return tags
 
@@ -147,18 +116,3 @@ class Tagger:
         return [
             word_entities(text, words, tags) for text, words, tags in zip(texts, split, tagged, strict=True)
         ]
-
-
-def word_entities(text: str, words: Sequence[tuple[str, int]], tags: Sequence[str]) -> list[Entity]:
-    """The entities of one text from its words (with character offsets) and their tags."""
-    found = []
-    for kind, first, last in entity_spans(tags):
-        start = words[first][1]
-        end = words[last - 1][1] + len(words[last - 1][0])
-        found.append(Entity(label=kind, start=start, end=end, text=text[start:end], words=(first, last)))
-    return found
-
-
-def entity_records(entities: Sequence[Entity]) -> list[dict[str, Any]]:
-    """JSON-ready ``{"start", "end", "label", "text"}`` objects."""
-    return [{"start": e.start, "end": e.end, "label": e.label, "text": e.text} for e in entities]

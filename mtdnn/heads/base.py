@@ -1,8 +1,10 @@
-"""The task-head interface."""
+"""The task-head interface: scores, decoded predictions, their records and files, and metrics."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -10,26 +12,30 @@ from torch import nn
 
 from mtdnn.data.dataset import TaskData, featurize_examples
 from mtdnn.encoders.base import Encoder
-from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
+from mtdnn.metrics.base import DecodedMetric, Metric
+from mtdnn.types import EncoderOutput, Example, HeadOutput, LabelPrediction, TaskBatch
 
-__all__ = ["Head", "output_layers"]
+__all__ = ["Head", "LabelHead", "output_layers"]
 
 
 class Head(nn.Module):
-    """Maps the shared encoder's output to one task's scores.
+    """Maps the shared encoder's output to one task's scores, and owns what it predicts.
 
-    A ``self_supervised`` head makes its targets from its input (masked-LM), so its task trains
-    and evaluates on unlabelled files.
+    A head turns a batch into scores (:meth:`forward`), the scores of each row into CPU tensors
+    (:meth:`row_scores`) and those into one prediction per example (:meth:`decode`), of a type of
+    its choosing: one tag per word, an answer span, a :class:`~mtdnn.types.LabelPrediction`. The
+    head also feeds its predictions to the task's metrics (:meth:`update_metric`), turns one into
+    a JSON record (:meth:`record`, ``mtdnn predict``) and writes a predictions file
+    (:meth:`write_predictions`, ``mtdnn evaluate --predictions``), so a plugin head with a new
+    kind of prediction needs no change to the core.
 
-    A ``structured`` head predicts a structure per example (a tag per word, an answer span)
-    rather than a label: it featurizes its task's examples itself (:meth:`featurize`, e.g. into
-    overlapping windows), returns the scores of each row (:meth:`row_scores`) and merges them into
-    one decoded prediction per example (:meth:`decode`), which
-    :class:`~mtdnn.metrics.base.DecodedMetric` metrics score.
+    By default a head featurizes one row per example and feeds decoded metrics
+    (:class:`~mtdnn.metrics.base.DecodedMetric`); heads that predict labels derive from
+    :class:`LabelHead`. A ``self_supervised`` head makes its targets from its input (masked-LM),
+    so its task trains and evaluates on unlabelled files.
     """
 
     self_supervised: ClassVar[bool] = False
-    structured: ClassVar[bool] = False
     input_words: ClassVar[bool] = False
     """Whether the head labels words (``Example.words``), so raw text must be split into words first."""
 
@@ -65,14 +71,6 @@ class Head(nn.Module):
         """Score one batch of this head's task (after :meth:`prepare`)."""
         raise NotImplementedError
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """Turn scores into predictions (label ids for classification) ``[B]``."""
-        raise NotImplementedError
-
-    def probabilities(self, output: HeadOutput) -> torch.Tensor:
-        """Turn scores into per-label probabilities ``[B, C]``."""
-        raise NotImplementedError
-
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """How far two outputs of this head for the same (prepared) batch are apart.
 
@@ -88,12 +86,161 @@ class Head(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} does not define divergence(a, b, batch)")
 
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
-        """A structured head's scores of each row of a batch, on the CPU (shapes may differ per row)."""
-        raise NotImplementedError(f"{type(self).__name__} is not a structured head")
+        """The scores of each row of a batch, on the CPU (shapes may differ per row)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define row_scores(output, batch)")
 
     def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
-        """Merge the rows' scores (in row order) into one decoded prediction per example of ``data``."""
-        raise NotImplementedError(f"{type(self).__name__} is not a structured head")
+        """Merge the rows' scores (in row order) into one prediction per example of ``data``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define decode(data, scores)")
+
+    def accepts(self, metric: Metric) -> bool:
+        """Whether :meth:`update_metric` can feed ``metric`` (by default: a decoded metric)."""
+        return isinstance(metric, DecodedMetric)
+
+    def update_metric(self, metric: Metric, data: TaskData, predictions: Sequence[Any]) -> None:
+        """Add the predictions of ``data``'s examples to ``metric``; by default with the examples.
+
+        Raises:
+            TypeError: The metric is not one this head :meth:`accepts` (tasks refuse that pair
+                when they are built).
+        """
+        if not isinstance(metric, DecodedMetric):
+            raise TypeError(f"{type(self).__name__} feeds decoded metrics, not {type(metric).__name__}")
+        metric.add(predictions, data.examples)
+
+    def record(self, prediction: Any, example: Example) -> dict[str, Any]:
+        """One prediction as a JSON-ready object (a line of ``mtdnn predict``, after the example's id)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define record(prediction, example)")
+
+    def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
+        """Write the predictions of ``examples`` next to them; return the file written.
+
+        By default ``STEM.jsonl``, one ``{"id", ...record}`` object per example.
+
+        Args:
+            stem: The file to write, without its suffix (``DIR/TASK``).
+            examples: The examples, with their gold labels where they have any.
+            predictions: One prediction per example, as :meth:`decode` returns them.
+        """
+        path = stem.with_suffix(".jsonl")
+        lines = (
+            json.dumps({"id": example.id, **self.record(prediction, example)}, ensure_ascii=False)
+            for example, prediction in zip(examples, predictions, strict=True)
+        )
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        return path
+
+
+class LabelHead(Head):
+    """A head that predicts a label (or a value) per example from class scores.
+
+    Its rows are the examples; a row's scores are the probabilities of :meth:`probabilities`,
+    and a prediction is a :class:`~mtdnn.types.LabelPrediction` (the label id, the multi-label
+    ids or the value, with the probabilities). Label metrics (accuracy, F1, correlations, AUC,
+    ranking accuracy) receive the predictions, the gold targets, the probabilities as ``scores``
+    and, for grouped data, the group ids.
+
+    Subclasses implement :meth:`forward`, :meth:`probabilities` and :meth:`choose`, and take the
+    task's ``labels`` (a run-time extra) to name them in records.
+    """
+
+    labels: list[str] | None = None
+
+    def probabilities(self, output: HeadOutput) -> torch.Tensor:
+        """Turn scores into per-label probabilities ``[B, C]`` (the value ``[B, 1]`` for regression)."""
+        raise NotImplementedError
+
+    def predict(self, output: HeadOutput) -> torch.Tensor:
+        """The prediction of each row of one batch: :meth:`choose` applied to its probabilities."""
+        groups = getattr(output, "groups", None)  # a ranking head's output carries its batch's groups
+        return self.choose(self.probabilities(output), groups)
+
+    def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+        """Predictions ``[N]`` (label ids or values) or ``[N, C]`` (multi-hot) from probabilities ``[N, C]``.
+
+        Args:
+            probabilities: What :meth:`probabilities` gave for every example.
+            groups: Each example's group id ``[N]`` (ranking), or ``None``.
+        """
+        raise NotImplementedError
+
+    def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """Each row's probabilities, in float32 on the CPU."""
+        return list(self.probabilities(output).float().cpu())
+
+    def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
+        """One :class:`~mtdnn.types.LabelPrediction` per example (its rows are its examples)."""
+        if not scores:
+            return []
+        probabilities = torch.stack(list(scores))
+        groups = None if data.groups is None else torch.tensor(data.groups)
+        chosen = self.choose(probabilities, groups)
+        return [
+            LabelPrediction(value=_value(value), probabilities=tuple(row.tolist()))
+            for value, row in zip(chosen, probabilities, strict=True)
+        ]
+
+    def accepts(self, metric: Metric) -> bool:
+        """Label metrics, not decoded ones."""
+        return not isinstance(metric, DecodedMetric)
+
+    def update_metric(self, metric: Metric, data: TaskData, predictions: Sequence[Any]) -> None:
+        """Give ``metric`` the predictions, gold targets, probabilities (``scores``) and groups."""
+        if not predictions:
+            return
+        values = torch.tensor([_metric_value(p.value, len(p.probabilities)) for p in predictions])
+        targets = torch.zeros(len(predictions)) if data.targets is None else torch.tensor(data.targets)
+        scores = torch.tensor([p.probabilities for p in predictions])
+        groups = None if data.groups is None else torch.tensor(data.groups)
+        metric.update(values, targets, scores=scores, groups=groups)
+
+    def named(self, value: int | float | tuple[int, ...]) -> Any:
+        """A prediction's value as the user reads it: the label name(s), or the real value."""
+        if isinstance(value, float):
+            return value
+        names = self.labels or []
+        if isinstance(value, tuple):
+            return [names[i] if i < len(names) else str(i) for i in value]
+        return names[value] if value < len(names) else str(value)
+
+    def record(self, prediction: Any, example: Example) -> dict[str, Any]:
+        """``label`` (``labels``: multi-label) and per-label ``probabilities``; ``prediction`` for values."""
+        assert isinstance(prediction, LabelPrediction)
+        if isinstance(prediction.value, float):
+            return {"prediction": prediction.value}
+        key = "labels" if isinstance(prediction.value, tuple) else "label"
+        names = [self.named(i) for i in range(len(prediction.probabilities))]
+        probabilities = dict(zip(names, (round(p, 6) for p in prediction.probabilities), strict=True))
+        return {key: self.named(prediction.value), "probabilities": probabilities}
+
+    def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
+        """``STEM.jsonl``: ``{"id", "prediction", "gold"}`` per example (with label names where there are)."""
+        path = stem.with_suffix(".jsonl")
+        lines = (
+            json.dumps(
+                {"id": example.id, "prediction": self.named(prediction.value), "gold": example.label},
+                ensure_ascii=False,
+            )
+            for example, prediction in zip(examples, predictions, strict=True)
+        )
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        return path
+
+
+def _value(chosen: torch.Tensor) -> int | float | tuple[int, ...]:
+    """A prediction tensor of one example as a label id, a value, or the ids of a multi-hot vector."""
+    if chosen.dim() == 1:
+        return tuple(int(i) for i in chosen.nonzero().reshape(-1).tolist())
+    if chosen.is_floating_point():
+        return float(chosen)
+    return int(chosen)
+
+
+def _metric_value(value: int | float | tuple[int, ...], width: int) -> Any:
+    """What a label metric reads for one prediction: the id or value, or a multi-hot vector."""
+    if isinstance(value, tuple):
+        return [int(i in value) for i in range(width)]
+    return value
 
 
 def output_layers(

@@ -6,13 +6,13 @@ import torch
 from torch import nn
 
 from mtdnn.functional import symmetric_kl
-from mtdnn.heads.base import Head, output_layers
+from mtdnn.heads.base import LabelHead, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["ClassificationHead"]
 
 
-class ClassificationHead(Head):
+class ClassificationHead(LabelHead):
     """Classifies each sequence from the encoder's pooled vector (MT-DNN's single-sentence/pair head).
 
     Args:
@@ -20,12 +20,20 @@ class ClassificationHead(Head):
         num_labels: Number of classes (supplied by the task's label list at run time).
         dropout: Dropout on the pooled vector before the classifier.
         hidden_dim: If set, a tanh hidden layer of this size comes before the output layer.
+        labels: The task's label names in id order (supplied at run time), for predictions.
     """
 
     def __init__(
-        self, input_dim: int, num_labels: int, *, dropout: float = 0.1, hidden_dim: int | None = None
+        self,
+        input_dim: int,
+        num_labels: int,
+        *,
+        dropout: float = 0.1,
+        hidden_dim: int | None = None,
+        labels: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.labels = labels
         self.dropout = nn.Dropout(dropout)
         self.classifier = output_layers(input_dim, num_labels, dropout=dropout, hidden_dim=hidden_dim)
 
@@ -33,9 +41,9 @@ class ClassificationHead(Head):
         """Return logits ``[B, num_labels]``."""
         return HeadOutput(logits=self.classifier(self.dropout(encoded.pooled)))
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """The highest-scoring label id per row."""
-        return output.logits.argmax(dim=-1)
+    def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+        """The most probable label id of each example."""
+        return probabilities.argmax(dim=-1)
 
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Softmax over the labels, in float32."""

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional
 
+from mtdnn.data.dataset import TaskData
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import symmetric_kl
 from mtdnn.heads.base import Head
-from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
+from mtdnn.types import EncoderOutput, Example, HeadOutput, MaskedTokens, TaskBatch
 
 __all__ = ["IGNORE", "MaskedLmHead"]
 
@@ -138,17 +141,22 @@ class MaskedLmHead(Head):
         """
         return symmetric_kl(a.logits, b.logits)
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """Per sequence: ``[correct, predicted]`` counts of its masked tokens, ``[B, 2]``."""
+    def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """Per sequence: ``[masked, correct, summed negative log-likelihood]`` of its masked tokens."""
         targets, rows = _token_targets(output)
         hits = (output.logits.argmax(-1) == targets).float()
-        return _per_sequence(torch.stack([hits, torch.ones_like(hits)], dim=1), rows)
-
-    def probabilities(self, output: HeadOutput) -> torch.Tensor:
-        """Per sequence: the summed negative log-likelihood of its masked tokens, ``[B, 1]``."""
-        targets, rows = _token_targets(output)
         nll = functional.cross_entropy(output.logits.float(), targets, reduction="none")
-        return _per_sequence(nll.unsqueeze(1), rows)
+        values = torch.stack([torch.ones_like(hits), hits, nll], dim=1)
+        return list(_per_sequence(values, rows, len(batch.inputs["input_ids"])).cpu())
+
+    def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
+        """One :class:`~mtdnn.types.MaskedTokens` per sequence."""
+        return [MaskedTokens(masked=int(row[0]), correct=int(row[1]), loss=float(row[2])) for row in scores]
+
+    def record(self, prediction: Any, example: Example) -> dict[str, Any]:
+        """``masked``, ``correct`` and ``loss`` (summed over the masked tokens) of one sequence."""
+        assert isinstance(prediction, MaskedTokens)
+        return {"masked": prediction.masked, "correct": prediction.correct, "loss": round(prediction.loss, 6)}
 
 
 def _token_targets(output: HeadOutput) -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,7 +165,6 @@ def _token_targets(output: HeadOutput) -> tuple[torch.Tensor, torch.Tensor]:
     return output.targets, output.rows
 
 
-def _per_sequence(values: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """Sum token-level ``values`` ``[M, K]`` into their sequences ``[B, K]`` (every sequence has a token)."""
-    size = int(rows.max()) + 1 if len(rows) else 0
+def _per_sequence(values: torch.Tensor, rows: torch.Tensor, size: int) -> torch.Tensor:
+    """Sum token-level ``values`` ``[M, K]`` into their ``size`` sequences ``[B, K]``."""
     return values.new_zeros(size, values.size(1)).index_add_(0, rows, values)

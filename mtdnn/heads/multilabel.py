@@ -23,6 +23,7 @@ class MultiLabelHead(ClassificationHead):
         dropout: Dropout on the pooled vector (and after the hidden layer).
         hidden_dim: If set, a tanh hidden layer of this size comes before the output layer.
         threshold: A label is predicted when its probability exceeds this.
+        labels: The task's label names in id order (supplied at run time), for predictions.
     """
 
     def __init__(
@@ -33,13 +34,14 @@ class MultiLabelHead(ClassificationHead):
         dropout: float = 0.1,
         hidden_dim: int | None = None,
         threshold: float = 0.5,
+        labels: list[str] | None = None,
     ) -> None:
-        super().__init__(input_dim, num_labels, dropout=dropout, hidden_dim=hidden_dim)
+        super().__init__(input_dim, num_labels, dropout=dropout, hidden_dim=hidden_dim, labels=labels)
         self.threshold = threshold
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """Multi-hot predictions ``[B, num_labels]`` (long)."""
-        return (self.probabilities(output) > self.threshold).long()
+    def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+        """Multi-hot predictions ``[N, num_labels]`` (long): the labels above ``threshold``."""
+        return (probabilities > self.threshold).long()
 
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Per-label sigmoid probabilities, in float32 (rows need not sum to 1)."""

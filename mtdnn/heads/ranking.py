@@ -9,7 +9,7 @@ from torch import nn
 
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import group_log_softmax, group_softmax, group_top
-from mtdnn.heads.base import Head, output_layers
+from mtdnn.heads.base import LabelHead, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RankingHead", "RankingOutput"]
@@ -27,7 +27,7 @@ class RankingOutput(HeadOutput):
     groups: torch.Tensor | None = None
 
 
-class RankingHead(Head):
+class RankingHead(LabelHead):
     """Scores each (query, candidate) pair from the pooled vector; the candidates of a query compete.
 
     A query's candidates share :attr:`Example.group <mtdnn.types.Example.group>` and are batched
@@ -45,6 +45,7 @@ class RankingHead(Head):
         gamma: Multiplies the scores, i.e. the inverse temperature of the group softmax.
         positive: Label id of a relevant candidate (the task's first label by default, e.g.
             ``entailment`` for QNLI); give ``ranking_ce`` and ``ranking_accuracy`` the same id.
+        labels: The task's label names in id order (supplied at run time), for predictions.
     """
 
     def __init__(
@@ -56,8 +57,10 @@ class RankingHead(Head):
         hidden_dim: int | None = None,
         gamma: float = 1.0,
         positive: int = 0,
+        labels: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.labels = labels
         if num_labels != 2:
             raise ConfigurationError(
                 f"a ranking head needs a task with exactly 2 labels (relevant or not), got {num_labels}",
@@ -76,11 +79,16 @@ class RankingHead(Head):
         scores = self.gamma * self.scorer(self.dropout(encoded.pooled)).float()
         return RankingOutput(logits=scores, groups=batch.groups)
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """Per-pair label ids ``[B]``: ``positive`` for the top candidate of each group."""
-        top = group_top(output.logits.reshape(-1), _groups(output))
-        negative = 1 - self.positive
-        return torch.where(top, self.positive, negative)
+    def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+        """Per-pair label ids ``[N]``: ``positive`` for the most probable candidate of each group.
+
+        A pair without a group is a group of its own (and so is always predicted positive).
+        """
+        relevant = probabilities[:, self.positive]
+        if groups is None:
+            groups = torch.arange(len(relevant), device=relevant.device)
+        top = group_top(relevant, groups.to(relevant.device))
+        return torch.where(top, self.positive, 1 - self.positive)
 
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """``[B, 2]`` in label-id order: ``positive`` holds the softmax of the scores over the group."""

@@ -8,13 +8,13 @@ from torch import nn
 from mtdnn.config.checks import check_range
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import squared_error
-from mtdnn.heads.base import Head, output_layers
+from mtdnn.heads.base import LabelHead, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RegressionHead"]
 
 
-class RegressionHead(Head):
+class RegressionHead(LabelHead):
     """Predicts one real value per sequence from the encoder's pooled vector.
 
     The logits ``[B, 1]`` are always on the targets' scale. With ``normalize: [low, high]`` the
@@ -59,9 +59,9 @@ class RegressionHead(Head):
             raw = low + (high - low) * raw
         return HeadOutput(logits=raw)
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """The predicted value per row ``[B]`` (float32)."""
-        return output.logits.float().reshape(-1)
+    def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+        """The predicted value of each example ``[N]`` (float32)."""
+        return probabilities.float().reshape(-1)
 
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """There are no classes: the predicted values as ``[B, 1]``."""

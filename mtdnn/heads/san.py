@@ -7,13 +7,13 @@ from torch import nn
 
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import symmetric_kl
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import LabelHead
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["SanHead", "segment_masks"]
 
 
-class SanHead(Head):
+class SanHead(LabelHead):
     """Classifies a text pair by K steps of multi-step reasoning over premise and hypothesis memories.
 
     The encoder's token states are split into a premise memory ``M^p`` (the first text) and a
@@ -37,6 +37,7 @@ class SanHead(Head):
         dropout: Dropout on the memories and on the classifier input.
         hidden_dim: If set, token states are projected to this size to form the memories (and
             the GRU state); otherwise the memories are the token states themselves.
+        labels: The task's label names in id order (supplied at run time), for predictions.
     """
 
     def __init__(
@@ -48,8 +49,10 @@ class SanHead(Head):
         step_dropout: float = 0.1,
         dropout: float = 0.1,
         hidden_dim: int | None = None,
+        labels: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self.labels = labels
         if turns < 1:
             raise ConfigurationError(f"turns must be at least 1, got {turns}", path="turns")
         if not 0.0 <= step_dropout < 1.0:
@@ -95,9 +98,9 @@ class SanHead(Head):
         keep[torch.arange(rows, device=device), forced] = True  # never drop every step
         return keep
 
-    def predict(self, output: HeadOutput) -> torch.Tensor:
-        """The most probable label id per row."""
-        return output.logits.argmax(dim=-1)
+    def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+        """The most probable label id of each example."""
+        return probabilities.argmax(dim=-1)
 
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """The averaged per-step distribution, in float32."""

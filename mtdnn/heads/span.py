@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -75,8 +77,6 @@ class SpanHead(Head):
         null_threshold: With ``allow_null``, predict no answer when the null score minus the best
             candidate's score is above this (tune it on dev data as SQuAD 2.0 systems do).
     """
-
-    structured = True
 
     def __init__(
         self,
@@ -271,6 +271,19 @@ class SpanHead(Head):
             self._prediction(example.text_b or "", spans, null)
             for example, spans, null in zip(data.examples, candidates, nulls, strict=True)
         ]
+
+    def record(self, prediction: Any, example: Example) -> dict[str, Any]:
+        """``answer``, its ``start`` in the context (``""`` and -1: no answer) and the ``nbest`` answers."""
+        assert isinstance(prediction, SpanPrediction)
+        nbest = [{"text": text, "probability": round(p, 6)} for text, p in prediction.nbest]
+        return {"answer": prediction.text, "start": prediction.start, "nbest": nbest}
+
+    def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
+        """``STEM.json``: ``{question id: answer}`` (``""`` for no answer), as the SQuAD scripts read it."""
+        path = stem.with_suffix(".json")
+        answers = {example.id: item.text for example, item in zip(examples, predictions, strict=True)}
+        path.write_text(json.dumps(answers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
 
     def _row_spans(self, scores: torch.Tensor, extra: Features) -> tuple[float, list[tuple[float, int, int]]]:
         """The null score of one row and its ``n_best`` best spans ``(score, char start, char end)``."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from mtdnn.data.dataset import TaskData, all_labelled
+from mtdnn.data.entities import entity_records, word_entities, word_offsets
 from mtdnn.data.words import best_windows, cut_windows, word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
@@ -41,7 +43,6 @@ class TaggingHead(Head):
             quarter of ``max_length``.
     """
 
-    structured = True
     input_words = True
 
     def __init__(
@@ -163,6 +164,38 @@ class TaggingHead(Head):
                 if owned:
                     sentence[extra["first_word"][0] + offset] = self.labels[label]
         return tags
+
+    def record(self, prediction: Any, example: Example) -> dict[str, Any]:
+        """``text``, its ``entities`` (``start``, ``end``, ``label``, ``text``), ``words`` and ``tags``.
+
+        Entities are found only when the words occur in the text in order (as spaCy splits it).
+        """
+        tags = list(prediction)
+        words = list(example.words or ())
+        located = word_offsets(example.text_a, words)
+        entities = word_entities(example.text_a, located, tags) if located is not None else []
+        return {"text": example.text_a, "entities": entity_records(entities), "words": words, "tags": tags}
+
+    def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
+        """``STEM.conll``: a ``word gold predicted`` line per word, a blank line after each sentence.
+
+        The input of the classic ``conlleval`` script; unlabelled sentences get ``O`` as gold.
+        """
+        path = stem.with_suffix(".conll")
+        with path.open("w", encoding="utf-8") as stream:
+            for example, tags in zip(examples, predictions, strict=True):
+                stream.write(_conll_lines(example, tags))
+        return path
+
+
+def _conll_lines(example: Example, tags: Sequence[str]) -> str:
+    """``word gold predicted`` lines of one sentence and a blank line (gold ``O`` when unlabelled)."""
+    gold = example.tags or ("O",) * len(tags)
+    lines = [
+        f"{word} {right} {guess}\n"
+        for word, right, guess in zip(example.words or (), gold, tags, strict=True)
+    ]
+    return "".join(lines) + "\n"
 
 
 def _check_example(example: Example, index: dict[str, int], source: str) -> None:

@@ -31,18 +31,12 @@ class TaskPredictions:
 
     Args:
         ids: Example ids.
-        predictions: Predicted label ids or real values ``[N]`` (float for regression), or
-            multi-hot vectors ``[N, C]`` (multi-label); empty for a structured head.
-        probabilities: Per-label probabilities ``[N, C]`` (``[N, 1]``: the values, for regression);
-            empty for a structured head.
-        decoded: A structured head's decoded prediction of each example (e.g. one tag per word),
-            else ``None``.
+        predictions: One prediction per example, of the type the task's head decodes (a
+            :class:`~mtdnn.types.LabelPrediction`, the tags of a sentence, an answer span, ...).
     """
 
     ids: list[str]
-    predictions: torch.Tensor
-    probabilities: torch.Tensor
-    decoded: list[Any] | None = None
+    predictions: list[Any]
 
 
 @torch.no_grad()
@@ -51,42 +45,26 @@ def predict_task(
 ) -> TaskPredictions:
     """Predict every example of ``data`` (batches sorted by length, results in file order).
 
-    Examples that share a group (ranking candidates) are always predicted in the same batch. A
-    structured head's rows (e.g. the windows of long sentences) are scored, then decoded into one
+    Examples that share a group (ranking candidates) are always predicted in the same batch. The
+    head scores every row (e.g. the windows of long sentences), then decodes the rows into one
     prediction per example.
     """
     was_training = model.training
     model.eval()
     order: list[int] = []
-    predictions: list[torch.Tensor] = []
-    probabilities: list[torch.Tensor] = []
     row_scores: list[torch.Tensor] = []
     head = model.head(task.name)
     for indices in batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups):
         batch = model.prepare(make_batch(data, indices, model.encoder).to(device))
         with autocast(device, precision):
             output = model(batch)
-        if head.structured:
-            row_scores.extend(head.row_scores(output, batch))
-        else:
-            predictions.append(head.predict(output).cpu())
-            probabilities.append(head.probabilities(output).float().cpu())
+        row_scores.extend(head.row_scores(output, batch))
         order.extend(indices)
     model.train(was_training)
-    ids = [example.id for example in data.examples]
-    if head.structured:
-        in_row_order: list[torch.Tensor] = [torch.empty(0)] * len(order)
-        for position, row in enumerate(order):
-            in_row_order[row] = row_scores[position]
-        empty = torch.empty(0)
-        return TaskPredictions(ids, empty, empty, decoded=head.decode(data, in_row_order))
-    inverse = torch.empty(len(order), dtype=torch.long)
-    inverse[torch.tensor(order)] = torch.arange(len(order))
-    return TaskPredictions(
-        ids=ids,
-        predictions=torch.cat(predictions)[inverse],
-        probabilities=torch.cat(probabilities)[inverse],
-    )
+    in_row_order: list[torch.Tensor] = [torch.empty(0)] * len(order)
+    for position, row in enumerate(order):
+        in_row_order[row] = row_scores[position]
+    return TaskPredictions([example.id for example in data.examples], head.decode(data, in_row_order))
 
 
 def evaluate_task(
@@ -112,32 +90,11 @@ def check_labelled(model: MultiTaskModel, task: Task, data: TaskData) -> None:
 
 
 def score_predictions(task: Task, data: TaskData, result: TaskPredictions) -> dict[str, float]:
-    """Score a task's predictions of ``data`` with the task's metrics.
-
-    Every metric receives the predictions and targets, the class probabilities as ``scores``
-    and, for grouped data, the examples' group ids as ``groups``. A structured head's decoded
-    predictions go to its (decoded) metrics with the examples. A self-supervised head (masked-LM)
-    scores unlabelled data; its metrics read the head's per-example predictions and receive
-    placeholder targets.
-    """
-    if result.decoded is not None:
-        return _score_decoded(task, result.decoded, data)
-    targets = torch.zeros(len(data.examples)) if data.targets is None else torch.tensor(data.targets)
-    groups = None if data.groups is None else torch.tensor(data.groups)
+    """Score a task's predictions of ``data`` with the task's metrics; the head feeds each metric."""
     scores: dict[str, float] = {}
     for metric in task.settings.metrics:
         metric.reset()
-        metric.update(result.predictions, targets, scores=result.probabilities, groups=groups)
-        scores.update(metric.compute())
-    return scores
-
-
-def _score_decoded(task: Task, decoded: list[Any], data: TaskData) -> dict[str, float]:
-    """Score a structured head's decoded predictions with the task's (decoded) metrics."""
-    scores: dict[str, float] = {}
-    for metric in task.settings.metrics:
-        metric.reset()
-        metric.add(decoded, data.examples)  # type: ignore[attr-defined]
+        task.head.update_metric(metric, data, result.predictions)
         scores.update(metric.compute())
     return scores
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mtdnn.config import build
+from mtdnn.data.dataset import featurize_examples
 from mtdnn.encoders import HuggingFaceEncoder
 from mtdnn.errors import ConfigurationError
 from mtdnn.heads.base import Head
@@ -16,7 +17,7 @@ from mtdnn.losses.mlm import MaskedLmLoss
 from mtdnn.metrics.masked_lm import MaskedLmMetric
 from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
-from mtdnn.types import Example, TaskBatch
+from mtdnn.types import Example, MaskedTokens, TaskBatch
 from tests.encoders.families import shipped_texts
 
 
@@ -119,22 +120,31 @@ def test_per_sequence_predictions_feed_the_token_level_metric(
 ) -> None:
     encoder = HuggingFaceEncoder(str(family_dirs["bert"]))
     model = MultiTaskModel(encoder, {"mlm": _head(encoder)}).eval()
-    batch = _batch(encoder, texts[:16])
+    batch = model.prepare(_batch(encoder, texts[:16]))
     with torch.no_grad():  # as evaluation runs it
-        output = model(model.prepare(batch))
+        output = model(batch)
     head = model.head("mlm")
-    counts, nll = head.predict(output), head.probabilities(output)
-    assert counts.shape == (16, 2) and nll.shape == (16, 1)
+    rows = head.row_scores(output, batch)
+    data = featurize_examples(
+        "mlm", [Example(id=str(i), text_a=t) for i, t in enumerate(texts[:16])], encoder, max_length=64,
+        labels=None, source="texts",
+    )  # fmt: skip
+    predictions = head.decode(data, rows)
+    assert len(predictions) == 16 and all(isinstance(p, MaskedTokens) for p in predictions)
     assert output.targets is not None
-    assert counts[:, 1].sum() == len(output.targets)
+    assert sum(p.masked for p in predictions) == len(output.targets)
+    assert all(p.masked >= 1 for p in predictions)  # at least one token masked per sequence
+    assert set(head.record(predictions[0], data.examples[0])) == {"masked", "correct", "loss"}
     metric = MaskedLmMetric()
-    metric.update(counts, torch.zeros(16), scores=nll)
+    assert head.accepts(metric)
+    head.update_metric(metric, data, predictions)
     scores = metric.compute()
     correct = (output.logits.argmax(-1) == output.targets).float().mean()
     loss = torch.nn.functional.cross_entropy(output.logits, output.targets)
     assert scores["accuracy"] == pytest.approx(float(correct))
     assert scores["loss"] == pytest.approx(float(loss), rel=1e-5)
     assert scores["perplexity"] == pytest.approx(float(loss.exp()), rel=1e-5)
+    assert not hasattr(head, "predict") and not hasattr(head, "probabilities")  # no counts under those names
 
 
 def test_builds_from_config_with_the_encoder_given_at_run_time(

@@ -117,7 +117,7 @@ def test_predictions_of_a_long_sentence_match_those_of_each_window_alone(tiny_be
     examples = [_long_sentence(50), _sentence(2, ["Short", "one"], ["O", "O"])]
     data = head.featurize("ner", examples, encoder, max_length=20, labels=LABELS, source="test")
     result = predict_task(model, task, data, device=torch.device("cpu"))
-    assert result.decoded is not None and [len(tags) for tags in result.decoded] == [50, 2]
+    assert [len(tags) for tags in result.predictions] == [50, 2]
     assert data.extras is not None
     for row in range(len(data)):
         batch = make_batch(data, [row], encoder)
@@ -127,7 +127,7 @@ def test_predictions_of_a_long_sentence_match_those_of_each_window_alone(tiny_be
         for offset, flag in enumerate(extra["owned"]):
             if flag:
                 word = extra["first_word"][0] + offset
-                assert result.decoded[data.owner(row)][word] == LABELS[best[offset]]
+                assert result.predictions[data.owner(row)][word] == LABELS[best[offset]]
 
 
 def test_cross_entropy_ignores_padding_words_and_trains_the_head(tiny_bert: Path, registry: Registry) -> None:

@@ -20,7 +20,7 @@ from mtdnn.readers.base import Reader
 from mtdnn.registry import Registry
 from mtdnn.task import Task, TaskSettings
 from mtdnn.training.evaluation import evaluate_task, predict_task
-from mtdnn.types import Example
+from mtdnn.types import Example, LabelPrediction
 
 CPU = torch.device("cpu")
 
@@ -61,6 +61,7 @@ def _setup(
         path="head",
         input_dim=encoder.output_dim,
         num_labels=len(labels or [0]),
+        labels=labels,
         task="t",
     )
     task = Task("t", settings, module)
@@ -75,7 +76,9 @@ def test_regression_predictions_are_floats_and_correlations_are_scored(
     examples = [Example(str(i), f"text number {i}", "other text" * i, label=float(i) / 2) for i in range(7)]
     model, task, data = _setup(registry, tiny_bert, "regression", None, ["pearson", "spearman"], examples)
     result = predict_task(model, task, data, device=CPU)
-    assert result.predictions.dtype == torch.float32 and result.predictions.shape == (7,)
+    assert all(isinstance(p, LabelPrediction) and isinstance(p.value, float) for p in result.predictions)
+    assert [p.probabilities for p in result.predictions] == [(p.value,) for p in result.predictions]
+    assert task.head.record(result.predictions[0], examples[0]) == {"prediction": result.predictions[0].value}
     scores = evaluate_task(model, task, data, device=CPU)
     assert list(scores) == ["pearson", "spearman"]
     assert all(-1.0 <= value <= 1.0 for value in scores.values())
@@ -87,7 +90,11 @@ def test_multilabel_predictions_are_multi_hot(registry: Registry, tiny_bert: Pat
         registry, tiny_bert, "multilabel", ["a", "b", "c"], ["f1_micro", "f1_macro"], examples
     )
     result = predict_task(model, task, data, device=CPU)
-    assert result.predictions.shape == (6, 3) and result.probabilities.shape == (6, 3)
+    for prediction in result.predictions:
+        assert len(prediction.probabilities) == 3 and isinstance(prediction.value, tuple)
+        assert prediction.value == tuple(i for i, p in enumerate(prediction.probabilities) if p > 0.5)
+    record = task.head.record(result.predictions[0], examples[0])
+    assert set(record) == {"labels", "probabilities"} and list(record["probabilities"]) == ["a", "b", "c"]
     scores = evaluate_task(model, task, data, device=CPU)
     assert list(scores) == ["f1_micro", "f1_macro"]
 
@@ -107,8 +114,9 @@ def test_ranking_evaluation_scores_whole_groups(registry: Registry, tiny_bert: P
     result = predict_task(model, task, data, device=CPU)
     for group in ("q1", "q2", "q3"):
         members = [i for i, (g, _) in enumerate(rows) if g == group]
-        assert [int(result.predictions[i]) for i in members].count(0) == 1  # one top candidate per query
-        assert float(result.probabilities[members, 0].sum()) == pytest.approx(1.0, abs=1e-5)
+        assert [result.predictions[i].value for i in members].count(0) == 1  # one top candidate per query
+        relevant = sum(result.predictions[i].probabilities[0] for i in members)
+        assert relevant == pytest.approx(1.0, abs=1e-5)
     scores = evaluate_task(model, task, data, device=CPU)
     assert list(scores) == metrics
     assert scores["ranking_accuracy"] in (0.0, 1 / 3, 2 / 3, 1.0)
