@@ -3,7 +3,7 @@
 Reports padding overhead and training throughput of both in one run, as ratios (machines are noisy,
 so compare within a run, never across runs).
 
-    python bench/bench_batching.py [--examples 2000] [--steps 30] [--glue-dir ../shared/data/glue]
+    python bench/bench_batching.py [--examples 2000] [--steps 30] [--data-root ../shared/data]
 """
 
 from __future__ import annotations
@@ -46,15 +46,14 @@ def throughput(model: MultiTaskModel, data: object, batches: list[list[int]], st
 
 
 def main() -> None:
-    default_glue = (
-        Path(os.environ.get("MTDNN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-        / "glue"
+    default_root = Path(
+        os.environ.get("MTDNN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
     )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--glue-dir", type=Path, default=default_glue)
+    parser.add_argument("--data-root", type=Path, default=default_root, help="the folder holding glue/")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -62,7 +61,7 @@ def main() -> None:
     data = load_task_data(
         "sst2",
         GlueReader("sst2"),
-        args.glue_dir / "SST-2" / "train.tsv",
+        args.data_root / "glue" / "SST-2" / "train.tsv",
         encoder,
         max_length=128,
         limit=args.examples,

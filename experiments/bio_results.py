@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,11 @@ def all_positive(corpus: Path, folds: range) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument(
+        "--data-root",
+        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
+        help="the folder holding the corpora",
+    )
     parser.add_argument("--ner", nargs="*", default=list(NAMES), help="NER corpus folders")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--ner-epochs", nargs="*", default=[], help="CORPUS=N overrides --epochs")
@@ -62,7 +67,7 @@ def main() -> None:
     parser.add_argument("--cv-epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    common = ["-A", f"data_dir={args.data_dir}", "--tla-code", f"seed={args.seed}"]
+    common = ["-A", f"data_root={args.data_root}", "--tla-code", f"seed={args.seed}"]
     epochs = {corpus: args.epochs for corpus in args.ner} | {
         corpus: int(n) for corpus, n in (item.split("=") for item in args.ner_epochs)
     }
@@ -113,7 +118,7 @@ def main() -> None:
             for k in ("precision", "recall", "f1")
         ]
         print(f"| MiniLM | {' | '.join(cells)} |")
-        floor = all_positive(Path(args.data_dir) / args.cv, range(1, 11))
+        floor = all_positive(Path(args.data_root) / args.cv, range(1, 11))
         cells = [f"{100 * floor[k]:.1f}" for k in ("precision", "recall", "f1")]
         print(f"| every pair positive | {' | '.join(cells)} |")
 

@@ -11,6 +11,7 @@ mean and standard deviation over the seeds, as a markdown table. Finished runs a
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from glue_results import ROOT, _mean_std, run
@@ -22,7 +23,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
     parser.add_argument("--multitask", type=Path, required=True, help="the multi-task run to start from")
-    parser.add_argument("--snli-dir", default=str(ROOT.parent / "shared" / "data" / "SNLI"))
+    parser.add_argument(
+        "--data-root",
+        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
+        help="the folder holding SNLI/",
+    )
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.05, 0.1, 0.25, 1.0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     args = parser.parse_args()
@@ -37,7 +42,7 @@ def main() -> None:
             scores = []
             for seed in args.seeds:
                 name = f"{'mt' if extra else 'plain'}-{fraction:g}-seed{seed}"
-                tlas = ["-A", f"snli_dir={args.snli_dir}", "--tla-code", f"fraction={fraction}"]
+                tlas = ["-A", f"data_root={args.data_root}", "--tla-code", f"fraction={fraction}"]
                 tlas += ["--tla-code", f"seed={seed}", *extra]
                 scores.append(run(CONFIG, args.runs / name, tlas)["snli"]["accuracy"])
             cells.append(_mean_std(scores))

@@ -12,12 +12,14 @@ included) and the trainable parameters of encoder and head. Finished runs are re
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import os
 import statistics
 from pathlib import Path
 
 from glue_results import ROOT, _mean_std, run
+
+from mtdnn.rundir import RunDirectory
 
 # run-directory name -> (table label, config, extra arguments)
 ENCODERS = {
@@ -35,7 +37,8 @@ def parameters(run_dir: Path) -> int:
     """Number of values in the saved encoder and heads (the trainable parameters, frozen ones included)."""
     from safetensors import safe_open
 
-    files = [*(run_dir / "model" / "encoder").glob("*.safetensors"), run_dir / "model" / "heads.safetensors"]
+    run = RunDirectory(run_dir)
+    files = [*run.encoder.glob("*.safetensors"), run.heads]
     total = 0
     for path in files:
         with safe_open(str(path), "pt") as tensors:
@@ -45,14 +48,18 @@ def parameters(run_dir: Path) -> int:
 
 def epoch_seconds(run_dir: Path) -> float:
     """Mean training seconds per epoch, from the ``train_seconds`` of ``metrics.jsonl``."""
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    records = RunDirectory(run_dir).read_records()
     return statistics.mean(record["train_seconds"] for record in records)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument("--glue-dir", default=str(ROOT.parent / "shared" / "data" / "glue"))
+    parser.add_argument(
+        "--data-root",
+        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
+        help="the folder holding glue/",
+    )
     parser.add_argument("--tasks", nargs="+", default=["sst2", "rte"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--limits", nargs="*", default=[], help="TASK=N caps a task's training examples")
@@ -75,7 +82,14 @@ def main() -> None:
             scores, seconds, sizes = [], [], []
             for seed in args.seeds:
                 run_dir = args.runs / f"{task}-{name}-seed{seed}"
-                tlas = ["-A", f"glue_dir={args.glue_dir}", "-A", f"task={task}", "--tla-code", f"seed={seed}"]
+                tlas = [
+                    "-A",
+                    f"data_root={args.data_root}",
+                    "-A",
+                    f"task={task}",
+                    "--tla-code",
+                    f"seed={seed}",
+                ]
                 tlas += ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
                 scores.append(run(config, run_dir, [*tlas, *extra])[task]["accuracy"])
                 if seed in timed:

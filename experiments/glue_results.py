@@ -12,11 +12,13 @@ interrupted sweep continues where it stopped.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from mtdnn.rundir import RunDirectory
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = {
@@ -32,11 +34,11 @@ EXTRA = {"mrpc": "f1", "stsb": "spearman"}
 
 def run(config: str, run_dir: Path, tlas: list[str]) -> dict[str, dict[str, float]]:
     """Train unless ``run_dir`` already finished; return the dev metrics of its best evaluation."""
-    records = run_dir / "metrics.jsonl"
-    if not (run_dir / "model" / "heads.safetensors").is_file() or not _finished(run_dir):
-        if run_dir.exists() and not records.exists():
+    run_files = RunDirectory(run_dir)
+    if not run_files.has_model() or not _finished(run_files):
+        if run_dir.exists() and not run_files.config.exists():
             raise SystemExit(f"{run_dir} exists but holds no run; remove it")
-        resume = ["--resume"] if (run_dir / "config.json").is_file() else []
+        resume = ["--resume"] if run_files.config.is_file() else []
         command = [
             sys.executable,
             str(ROOT / "cli.py"),
@@ -49,20 +51,23 @@ def run(config: str, run_dir: Path, tlas: list[str]) -> dict[str, dict[str, floa
         ]
         print("+", " ".join(command), file=sys.stderr)
         subprocess.run(command, check=True, stdout=sys.stderr)  # stdout carries only the table
-    best = [json.loads(line) for line in records.read_text().splitlines() if json.loads(line)["best"]][-1]
+    best = [record for record in run_files.read_records() if record["best"]][-1]
     return dict(best["dev"])
 
 
-def _finished(run_dir: Path) -> bool:
-    config = json.loads((run_dir / "config.json").read_text())
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return bool(records) and records[-1]["epoch"] >= config["trainer"]["epochs"]
+def _finished(run: RunDirectory) -> bool:
+    records = run.read_records()
+    return bool(records) and records[-1]["epoch"] >= run.read_config()["trainer"]["epochs"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument("--glue-dir", default=str(ROOT.parent / "shared" / "data" / "glue"))
+    parser.add_argument(
+        "--data-root",
+        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
+        help="the folder holding glue/",
+    )
     parser.add_argument("--tasks", nargs="+", default=list(MAIN))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=3, help="epochs of single-task and multi-task runs")
@@ -72,7 +77,7 @@ def main() -> None:
     parser.add_argument("--limits", nargs="*", default=[], help="TASK=N caps a task's training examples")
     args = parser.parse_args()
     limits = dict(item.split("=") for item in args.limits)
-    common = ["-A", f"glue_dir={args.glue_dir}"]
+    common = ["-A", f"data_root={args.data_root}"]
     finetune_epochs = args.epochs if args.finetune_epochs is None else args.finetune_epochs
     scores: dict[tuple[str, str], list[dict[str, float]]] = {}
     for seed in args.seeds:

@@ -10,6 +10,7 @@ Finished runs are reused.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from glue_results import EXTRA, MAIN, ROOT, _mean_std, run
@@ -18,7 +19,11 @@ from glue_results import EXTRA, MAIN, ROOT, _mean_std, run
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument("--glue-dir", default=str(ROOT.parent / "shared" / "data" / "glue"))
+    parser.add_argument(
+        "--data-root",
+        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
+        help="the folder holding glue/",
+    )
     parser.add_argument("--tasks", nargs="+", default=["rte", "mrpc"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=3)
@@ -34,7 +39,7 @@ def main() -> None:
         results = []
         for seed in args.seeds:
             run_dir = args.runs / f"{'with' if auxiliary else 'without'}-mlm-seed{seed}"
-            tlas = ["-A", f"glue_dir={args.glue_dir}", "-A", f"tasks={','.join(args.tasks)}"]
+            tlas = ["-A", f"data_root={args.data_root}", "-A", f"tasks={','.join(args.tasks)}"]
             tlas += ["--tla-code", f"seed={seed}", "--tla-code", f"epochs={args.epochs}"]
             tlas += ["--tla-code", f"mlm_auxiliary={str(auxiliary).lower()}"]
             results.append(run("configs/glue/multitask.jsonnet", run_dir, tlas))

@@ -74,14 +74,14 @@ class TaskSettings:
             ("max_length", max_length),
         ):
             if value < 1:
-                raise ConfigurationError(f"{key} must be at least 1, got {value}")
+                raise ConfigurationError(f"{key} must be at least 1, got {value}", path=key)
         if max_length < 8:
-            raise ConfigurationError(f"max_length {max_length} leaves no room for text")
+            raise ConfigurationError(f"max_length {max_length} leaves no room for text", path="max_length")
         if train_limit is not None and train_limit < 1:
-            raise ConfigurationError(f"train_limit must be at least 1, got {train_limit}")
+            raise ConfigurationError(f"train_limit must be at least 1, got {train_limit}", path="train_limit")
         if not metrics:
             raise ConfigurationError(
-                "a task needs at least one metric", hint="e.g. metrics: [{type: 'accuracy'}]"
+                "a task needs at least one metric", path="metrics", hint="e.g. metrics: [{type: 'accuracy'}]"
             )
         self.reader = reader
         self.head = head
@@ -99,15 +99,17 @@ class TaskSettings:
         if texts_from is not None and (train is not None or not texts_from):
             raise ConfigurationError(
                 "texts_from needs at least one task name and replaces the 'train' file",
+                path="texts_from",
                 hint="give either train: FILE or texts_from: ['task', ...]",
             )
         self.texts_from = texts_from
         if labels is not None and len(set(labels)) != len(labels):
-            raise ConfigurationError(f"labels has duplicates: {labels}")
+            raise ConfigurationError(f"labels has duplicates: {labels}", path="labels")
         self.labels = labels
         if train_reader is not None and train_reader.labels != reader.labels:
             raise ConfigurationError(
                 f"train_reader has labels {train_reader.labels}, reader has {reader.labels}",
+                path="train_reader",
                 hint="wrap the task's reader, e.g. {type: 'subsample', reader: ..., fraction: 0.1}",
             )
 

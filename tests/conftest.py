@@ -99,7 +99,7 @@ def quickstart_config(
     """The evaluated quickstart config with another encoder and fewer epochs (for fast tests)."""
     config = shipped_config(
         repo_root / "configs" / "quickstart.jsonnet",
-        tla_str={"data_dir": str(repo_root / "data" / "quickstart"), "encoder": str(encoder)},
+        tla_str={"data_root": str(repo_root / "data" / "quickstart"), "encoder": str(encoder)},
         tla_code={"epochs": str(epochs)},
     )
     config["trainer"]["progress_bar"] = False

@@ -66,7 +66,7 @@ def test_a_negative_warmup_fails_the_dry_run(repo_root: Path, tiny_bert: Path, r
 def test_no_constructor_spells_the_path_of_where_it_sits(repo_root: Path) -> None:
     # A component does not know where it sits in a config: it names its own keys and build() adds
     # the rest. Absolute paths are for code that runs outside build() (devices, validation metric).
-    pattern = re.compile(r'path=f?"(head|loss|reader|sampler|metric|callback|objective)s?[."]')
+    pattern = re.compile(r'path=f?"(head|loss|reader|sampler|metric|callback|objective)[."]')
     outside_build = {"mtdnn/samplers/main_aux.py"}  # checks its main task when it plans, at run time
     offenders = [
         f"{path.relative_to(repo_root)}:{number}: {line.strip()}"

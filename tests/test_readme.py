@@ -41,7 +41,7 @@ def test_the_readme_config_example_builds_and_runs_a_batch(
     [example] = [block for block in re.findall(r"```jsonnet\n(.*?)```", readme, re.S) if "function(" in block]
     path = tmp_path / "example.jsonnet"
     path.write_text(example)
-    monkeypatch.chdir(repo_root)  # the example's default data_dir is relative to the checkout
+    monkeypatch.chdir(repo_root)  # the example's default data_root is relative to the checkout
     config = shipped_config(path)
     config["encoder"]["model"] = str(tiny_bert)  # the same layout, smaller weights
     report = dry_run(config, registry)

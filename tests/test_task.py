@@ -32,7 +32,7 @@ def test_train_reader_must_have_the_same_labels(repo_root: Path, tiny_bert: Path
     config["tasks"]["rte"]["train_reader"] = {"type": "glue", "task": "mnli"}
     with pytest.raises(ConfigurationError, match="train_reader has labels") as info:
         build_experiment(config, registry)
-    assert info.value.path == "tasks.rte"
+    assert info.value.path == "tasks.rte.train_reader"
 
 
 def test_a_configured_label_list_sets_the_ids_and_must_cover_the_gold_labels(

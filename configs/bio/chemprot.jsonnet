@@ -5,7 +5,7 @@
 local bio = import 'bio.libsonnet';
 
 function(
-  data_dir='../shared/data',
+  data_root='../shared/data',
   encoder='all_minilm_l6_v2',
   epochs=3,
   lr=5e-5,
@@ -17,7 +17,7 @@ function(
   seed: seed,
   encoder: { type: 'hf', model: encoder },
   tasks: {
-    chemprot: bio.chemprot(data_dir + '/ChemProt', batch_size=batch_size, max_length=max_length, train_limit=train_limit),
+    chemprot: bio.chemprot(data_root + '/ChemProt', batch_size=batch_size, max_length=max_length, train_limit=train_limit),
   },
   trainer: {
     epochs: epochs,

@@ -9,7 +9,7 @@ local bio = import 'bio.libsonnet';
 function(
   ner='NCBI-disease-IOB,BC5CDR-IOB',
   chemprot=true,
-  data_dir='../shared/data',
+  data_root='../shared/data',
   encoder='all_minilm_l6_v2',
   epochs=3,
   lr=5e-5,
@@ -21,10 +21,10 @@ function(
   seed: seed,
   encoder: { type: 'hf', model: encoder },
   tasks: {
-    [bio.task_name(corpus)]: bio.ner(data_dir + '/' + corpus, batch_size=batch_size, max_length=max_length)
+    [bio.task_name(corpus)]: bio.ner(data_root + '/' + corpus, batch_size=batch_size, max_length=max_length)
     for corpus in corpora
   } + (
-    if chemprot then { chemprot: bio.chemprot(data_dir + '/ChemProt', batch_size=batch_size, max_length=max_length) }
+    if chemprot then { chemprot: bio.chemprot(data_root + '/ChemProt', batch_size=batch_size, max_length=max_length) }
     else {}
   ),
   trainer: {

@@ -7,7 +7,7 @@ local bio = import 'bio.libsonnet';
 
 function(
   corpus='NCBI-disease-IOB',
-  data_dir='../shared/data',
+  data_root='../shared/data',
   encoder='all_minilm_l6_v2',
   epochs=3,
   lr=5e-5,
@@ -20,7 +20,7 @@ function(
   encoder: { type: 'hf', model: encoder },
   tasks: {
     [bio.task_name(corpus)]: bio.ner(
-      data_dir + '/' + corpus, batch_size=batch_size, max_length=max_length, train_limit=train_limit
+      data_root + '/' + corpus, batch_size=batch_size, max_length=max_length, train_limit=train_limit
     ),
   },
   trainer: {

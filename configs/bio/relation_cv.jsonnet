@@ -8,7 +8,7 @@ local bio = import 'bio.libsonnet';
 function(
   fold='1',
   corpus='GAD',
-  data_dir='../shared/data',
+  data_root='../shared/data',
   encoder='all_minilm_l6_v2',
   epochs=3,
   lr=5e-5,
@@ -19,7 +19,7 @@ function(
   seed: seed,
   encoder: { type: 'hf', model: encoder },
   tasks: {
-    [std.asciiLower(corpus)]: bio.relation_fold(data_dir + '/' + corpus, fold, batch_size=batch_size, max_length=max_length),
+    [std.asciiLower(corpus)]: bio.relation_fold(data_root + '/' + corpus, fold, batch_size=batch_size, max_length=max_length),
   },
   trainer: {
     epochs: epochs,

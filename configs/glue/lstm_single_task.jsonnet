@@ -1,6 +1,6 @@
 // One GLUE task trained alone with a BiLSTM encoder (no pretrained Transformer).
-//   mtdnn train configs/glue/lstm_single_task.jsonnet -s runs/rte-lstm -A task=rte -A glue_dir=../shared/data/glue
-// `tokenizer` is 'words' (spaCy's English rules and a vocabulary built from the training file;
+//   mtdnn train configs/glue/lstm_single_task.jsonnet -s runs/rte-lstm -A task=rte -A data_root=../shared/data
+// `data_root/glue` holds the official GLUE folders. `tokenizer` is 'words' (spaCy's English rules and a vocabulary built from the training file;
 // needs pip install 'mtdnn[lstm]') or a Hugging Face tokenizer (a registered name or a folder);
 // `embeddings_from` (with a Hugging Face tokenizer only) starts the word vectors from that model's.
 //   -A tokenizer=all_minilm_l6_v2 -A embeddings_from=all_minilm_l6_v2
@@ -8,7 +8,7 @@ local glue = import 'glue.libsonnet';
 
 function(
   task='rte',
-  glue_dir='../shared/data/glue',
+  data_root='../shared/data',
   tokenizer='words',
   embeddings_from=null,
   hidden_size=256,
@@ -34,7 +34,7 @@ function(
     dropout: 0.2,
   },
   tasks: {
-    [task]: glue.official(task, glue_dir, batch_size=batch_size, train_limit=train_limit, dev=dev),
+    [task]: glue.official(task, data_root + '/glue', batch_size=batch_size, train_limit=train_limit, dev=dev),
   },
   trainer: {
     epochs: epochs,

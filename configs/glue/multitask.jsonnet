@@ -1,15 +1,15 @@
 // Multi-task learning on GLUE tasks together (MT-DNN's first stage), from the official GLUE files.
-//   mtdnn train configs/glue/multitask.jsonnet -s runs/mt -A glue_dir=../shared/data/glue
+//   mtdnn train configs/glue/multitask.jsonnet -s runs/mt -A data_root=../shared/data
 //   ... -A tasks=rte,mrpc,stsb --tla-code 'limits={sst2: 2000}' -A sampler=temperature
 //   ... --tla-code mlm_auxiliary=true   (adds masked-LM over the tasks' training text as an auxiliary task)
-// `tasks` is a comma-separated list; `limits` caps the training examples of some tasks
+// `data_root/glue` holds the official GLUE folders; `tasks` is a comma-separated list; `limits` caps the training examples of some tasks
 // (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1).
 local glue = import 'glue.libsonnet';
 local mlm = import 'mlm.libsonnet';
 
 function(
   tasks='rte,mrpc,stsb,cola,sst2,wnli',
-  glue_dir='../shared/data/glue',
+  data_root='../shared/data',
   encoder='all_minilm_l6_v2',
   epochs=3,
   lr=5e-5,
@@ -22,7 +22,7 @@ function(
   seed: seed,
   encoder: { type: 'hf', model: encoder },
   tasks: {
-    [name]: glue.official(name, glue_dir, batch_size=batch_size, train_limit=std.get(limits, name, null))
+    [name]: glue.official(name, data_root + '/glue', batch_size=batch_size, train_limit=std.get(limits, name, null))
     for name in std.split(tasks, ',')
   } + (if mlm_auxiliary then { mlm: mlm.auxiliary(std.split(tasks, ','), batch_size=batch_size) } else {}),
   sampler: { type: sampler },

@@ -1,13 +1,13 @@
 // One GLUE task trained alone (the single-task baseline of the MT-DNN paper).
-//   mtdnn train configs/glue/single_task.jsonnet -s runs/sst2 -A task=sst2 -A glue_dir=../shared/data/glue
-// `glue_dir` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name;
+//   mtdnn train configs/glue/single_task.jsonnet -s runs/sst2 -A task=sst2 -A data_root=../shared/data
+// `data_root/glue` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name;
 // `dev` names the dev file inside the task's folder (MNLI: dev_matched.tsv or dev_mismatched.tsv);
 // `init_from` a multi-task run to fine-tune from (MT-DNN's second stage).
 local glue = import 'glue.libsonnet';
 
 function(
   task='sst2',
-  glue_dir='../shared/data/glue',
+  data_root='../shared/data',
   encoder='all_minilm_l6_v2',
   pooling='cls',
   epochs=3,
@@ -22,7 +22,7 @@ function(
   [if init_from != null then 'init_from']: init_from,
   encoder: { type: 'hf', model: encoder, pooling: pooling },
   tasks: {
-    [task]: glue.official(task, glue_dir, batch_size=batch_size, train_limit=train_limit, dev=dev),
+    [task]: glue.official(task, data_root + '/glue', batch_size=batch_size, train_limit=train_limit, dev=dev),
   },
   trainer: {
     epochs: epochs,

@@ -30,7 +30,7 @@ def test_cross_validation_trains_each_fold_and_summarises_their_scores(
     pm = get_plugin_manager(autoload=False, plugins=["mtdnn_bio.plugin"])
     registry = build_registry(pm)
     options = {
-        "tla_str": {"corpus": "euadr", "data_dir": str(shared_data), "encoder": str(tiny_bert)},
+        "tla_str": {"corpus": "euadr", "data_root": str(shared_data), "encoder": str(tiny_bert)},
         "tla_code": {"epochs": "1", "max_length": "64"},
     }
     config = repo_root / "configs" / "bio" / "relation_cv.jsonnet"
@@ -51,7 +51,7 @@ def test_cross_validation_trains_each_fold_and_summarises_their_scores(
         make_cli(pm),
         [
             "cross-validate", str(config), "-s", str(tmp_path / "cv"), "--folds", "1-3",
-            "-A", "corpus=euadr", "-A", f"data_dir={shared_data}", "-A", f"encoder={tiny_bert}",
+            "-A", "corpus=euadr", "-A", f"data_root={shared_data}", "-A", f"encoder={tiny_bert}",
             "--tla-code", "epochs=1", "--tla-code", "max_length=64",
         ],
     )  # fmt: skip

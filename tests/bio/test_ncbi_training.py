@@ -54,7 +54,7 @@ def test_minilm_learns_ncbi_disease_well_beyond_a_dictionary_of_its_training_nam
     config = load_config(
         repo_root / "configs" / "bio" / "ner.jsonnet",
         get_plugin_manager(autoload=False, plugins=["mtdnn_bio.plugin"]),
-        tla_str={"data_dir": str(shared_data), "encoder": str(minilm_dir)},
+        tla_str={"data_root": str(shared_data), "encoder": str(minilm_dir)},
         tla_code={"epochs": "2", "batch_size": "16", "lr": "1e-4", "train_limit": str(TRAIN_SENTENCES)},
     )
     config["trainer"]["progress_bar"] = False

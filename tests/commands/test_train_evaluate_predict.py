@@ -30,20 +30,27 @@ def _tla_names(config: Path) -> set[str]:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
 def test_every_shipped_config_passes_a_dry_run(
-    config: Path, repo_root: Path, shared_data: Path, tiny_bert: Path, monkeypatch: pytest.MonkeyPatch
+    config: Path,
+    repo_root: Path,
+    shared_data: Path,
+    tiny_bert: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.chdir(repo_root)
-    bio = config.parent.name == "bio"  # the biomedical configs need mtdnn-bio and the shared corpora
-    values = {
-        "data_dir": shared_data if bio else repo_root / "data" / "quickstart",
-        "glue_dir": shared_data / "glue",
-        "encoder": tiny_bert,
-    }
+    # Run from elsewhere: every config finds its data through data_root, and nothing through the
+    # working directory or a ../shared beside the checkout.
+    monkeypatch.chdir(tmp_path)
+    default = re.search(r"data_root='([^']*)'", config.read_text())
+    assert default is not None, f"{config.name} takes no data_root"
+    shared = default.group(1) == "../shared/data"  # else the samples shipped in the checkout
+    data_root = shared_data if shared else repo_root / default.group(1)
+    values = {"data_root": data_root, "encoder": tiny_bert}
     tlas = [item for name in _tla_names(config) & values.keys() for item in ("-A", f"{name}={values[name]}")]
     if config.parent.name == "squad":  # files without defaults: the shared SQuAD 2.0 subset
-        squad = shared_data / "SQuAD-v2.0-dev-subset" / "dev-v2.0.first5articles.json"
+        squad = "SQuAD-v2.0-dev-subset/dev-v2.0.first5articles.json"
         tlas += ["-A", f"train={squad}", "-A", f"dev={squad}"]
         tlas += ["--tla-code", "max_length=128", "--tla-code", "doc_stride=32"]  # tiny_bert: 128 positions
+    bio = config.parent.name == "bio"  # the biomedical configs need mtdnn-bio
     output = _invoke(
         "train",
         str(config),
@@ -79,7 +86,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, tiny_
         "-A",
         f"encoder={tiny_bert}",
         "-A",
-        f"data_dir={repo_root / 'data' / 'quickstart'}",
+        f"data_root={repo_root / 'data' / 'quickstart'}",
         "--tla-code",
         "epochs=1",
     )

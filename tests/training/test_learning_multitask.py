@@ -17,7 +17,7 @@ def test_minilm_learns_sst2_stsb_and_mrpc_together(
 ) -> None:
     config = shipped_config(
         repo_root / "configs" / "glue" / "multitask.jsonnet",
-        tla_str={"tasks": "sst2,stsb,mrpc", "glue_dir": str(shared_data / "glue")},
+        tla_str={"tasks": "sst2,stsb,mrpc", "data_root": str(shared_data)},
         tla_code={"limits": "{sst2: 2000, stsb: 2000, mrpc: 2000}", "epochs": "2"},
     )
     config["trainer"]["progress_bar"] = False

@@ -18,7 +18,7 @@ def test_minilm_learns_sst2_from_2000_sentences(
 ) -> None:
     config = shipped_config(
         repo_root / "configs" / "glue" / "single_task.jsonnet",
-        tla_str={"task": "sst2", "glue_dir": str(shared_data / "glue")},
+        tla_str={"task": "sst2", "data_root": str(shared_data)},
         tla_code={"train_limit": "2000", "epochs": "2"},
     )
     config["trainer"]["progress_bar"] = False

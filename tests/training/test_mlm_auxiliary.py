@@ -18,7 +18,7 @@ def test_the_auxiliary_masked_lm_task_trains_beside_the_glue_tasks(
     config = shipped_config(
         repo_root / "configs" / "glue" / "multitask.jsonnet",
         tla_str={
-            "glue_dir": str(repo_root / "data" / "quickstart"),
+            "data_root": str(repo_root / "data" / "quickstart"),
             "tasks": "rte,mrpc",
             "encoder": str(family_dirs["bert"]),
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,17 @@ def test_the_loop_calls_one_objective_per_batch_and_never_asks_which(
     assert record["train"]["width"] == 32.0
     loop = (repo_root / "mtdnn" / "training" / "loop.py").read_text()
     assert "r_drop" not in loop.lower() and "RDrop" not in loop and "TaskLoss" not in loop
+
+
+def test_the_objective_of_the_plugin_guide_trains(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    guide = (repo_root / "docs" / "plugins.md").read_text()
+    [source] = [block for block in re.findall(r"```python\n(.*?)```", guide, re.S) if "LogitPenalty" in block]
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "docs/plugins.md", "exec"), namespace)  # the guide's code, as written
+    namespace["mtdnn_register"](registry)
+    config = _rte_only(repo_root, tiny_bert, objective={"type": "logit_penalty", "weight": 0.01})
+    train(config, tmp_path / "run", registry)
+    [record] = RunDirectory(tmp_path / "run").read_records()
+    assert set(record["train"]) == {"loss", "logit_penalty"} and record["train"]["logit_penalty"] > 0
