@@ -127,6 +127,15 @@ class RunDirectory:
             save_file(heads, str(tmp / self.heads.name))
         return self.model
 
+    def add_evaluation(self, record: dict[str, Any], *, best: MultiTaskModel | None) -> None:
+        """Keep one evaluation: the model first when it is the ``best`` so far, then the record.
+
+        In this order a record that says ``best`` always has its model in ``model/``.
+        """
+        if best is not None:
+            self.save_model(best)
+        self.append_record(record)
+
     def append_record(self, record: dict[str, Any]) -> None:
         """Append one evaluation record to ``metrics.jsonl`` (creating the folder)."""
         self.path.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import Head, LabelHead
 from mtdnn.heads.classification import ClassificationHead
 from mtdnn.heads.mlm import MaskedLmHead
 from mtdnn.heads.multilabel import MultiLabelHead
@@ -17,6 +17,7 @@ from mtdnn.registry import Registry
 __all__ = [
     "ClassificationHead",
     "Head",
+    "LabelHead",
     "MaskedLmHead",
     "MultiLabelHead",
     "RankingHead",

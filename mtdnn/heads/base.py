@@ -122,7 +122,7 @@ class Head(nn.Module):
             examples: The examples, with their gold labels where they have any.
             predictions: One prediction per example, as :meth:`decode` returns them.
         """
-        path = stem.with_suffix(".jsonl")
+        path = stem.with_name(stem.name + ".jsonl")
         lines = (
             json.dumps({"id": example.id, **self.record(prediction, example)}, ensure_ascii=False)
             for example, prediction in zip(examples, predictions, strict=True)
@@ -215,7 +215,7 @@ class LabelHead(Head):
 
     def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
         """``STEM.jsonl``: ``{"id", "prediction", "gold"}`` per example (with label names where there are)."""
-        path = stem.with_suffix(".jsonl")
+        path = stem.with_name(stem.name + ".jsonl")
         lines = (
             json.dumps(
                 {"id": example.id, "prediction": self.named(prediction.value), "gold": example.label},

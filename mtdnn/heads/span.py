@@ -280,7 +280,7 @@ class SpanHead(Head):
 
     def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
         """``STEM.json``: ``{question id: answer}`` (``""`` for no answer), as the SQuAD scripts read it."""
-        path = stem.with_suffix(".json")
+        path = stem.with_name(stem.name + ".json")
         answers = {example.id: item.text for example, item in zip(examples, predictions, strict=True)}
         path.write_text(json.dumps(answers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path

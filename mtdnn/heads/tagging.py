@@ -181,7 +181,7 @@ class TaggingHead(Head):
 
         The input of the classic ``conlleval`` script; unlabelled sentences get ``O`` as gold.
         """
-        path = stem.with_suffix(".conll")
+        path = stem.with_name(stem.name + ".conll")
         with path.open("w", encoding="utf-8") as stream:
             for example, tags in zip(examples, predictions, strict=True):
                 stream.write(_conll_lines(example, tags))

@@ -19,6 +19,7 @@ __all__ = [
     "check_labelled",
     "check_validation_metric",
     "evaluate_task",
+    "evaluate_tasks",
     "predict_task",
     "score_predictions",
     "validation_score",
@@ -77,6 +78,21 @@ def evaluate_task(
     """
     check_labelled(model, task, data)
     return score_predictions(task, data, predict_task(model, task, data, device=device, precision=precision))
+
+
+def evaluate_tasks(
+    model: MultiTaskModel,
+    tasks: Mapping[str, Task],
+    data: Mapping[str, TaskData],
+    *,
+    device: torch.device,
+    precision: Precision = "fp32",
+) -> dict[str, dict[str, float]]:
+    """Score every task of ``data`` (in name order): task name to metric name to value."""
+    return {
+        name: evaluate_task(model, tasks[name], task_data, device=device, precision=precision)
+        for name, task_data in sorted(data.items())
+    }
 
 
 def check_labelled(model: MultiTaskModel, task: Task, data: TaskData) -> None:

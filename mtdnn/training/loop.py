@@ -26,7 +26,7 @@ from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import TrainingParts, restore_training, save_training
 from mtdnn.training.device import autocast, make_grad_scaler, select_device
 from mtdnn.training.distributed import setup_distributed
-from mtdnn.training.evaluation import check_validation_metric, evaluate_task, validation_score
+from mtdnn.training.evaluation import check_validation_metric, evaluate_tasks, validation_score
 from mtdnn.training.objective import Step
 from mtdnn.training.settings import TrainerSettings
 from mtdnn.training.state import TrainerControl, TrainerState
@@ -204,14 +204,11 @@ class Trainer:
         optimizer.zero_grad(set_to_none=True)
 
     def _evaluate(self, state: TrainerState, control: TrainerControl) -> None:
-        """Score the dev data, update the state, and let the run directory keep the record and best model."""
+        """Score the dev data and update the state; the run directory keeps the record and best model."""
         started = time.perf_counter()
-        metrics = {
-            name: evaluate_task(
-                self.model, self.tasks[name], data, device=self.device, precision=self.settings.precision
-            )
-            for name, data in sorted(self.dev_data.items())
-        }
+        metrics = evaluate_tasks(
+            self.model, self.tasks, self.dev_data, device=self.device, precision=self.settings.precision
+        )
         score = validation_score(metrics, self.settings.validation_metric) if metrics else None
         improved = state.record_evaluation(metrics, score)
         record: dict[str, Any] = {
@@ -227,9 +224,7 @@ class Trainer:
         }
         self.averages.reset()
         if self.dist.is_main:
-            self.run.append_record(record)
-            if improved:
-                self.run.save_model(self.model)
+            self.run.add_evaluation(record, best=self.model if improved else None)
         logger.info(
             "epoch %d: %s (score %s%s)", state.epoch + 1, metrics, score, ", best" if improved else ""
         )
