@@ -165,8 +165,8 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     """Build everything and push one batch of each configured file through the model, untrained.
 
     Checks what a real run would trip over first: every component builds, every train and dev
-    file reads and featurizes, the validation metric exists, and the configured device and
-    precision run a forward pass and the loss.
+    file reads and featurizes, the validation metric exists, the objective accepts the tasks it
+    trains, and the configured device and precision run a forward pass and the loss.
     """
     experiment = build_experiment(config, registry)
     settings = experiment.trainer
@@ -181,6 +181,8 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
         initialize_from_run(model, experiment.init_from)
     model.to(device)
     model.eval()
+    trained = {name: task for name, task in experiment.tasks.items() if name in training}
+    settings.objective.setup(model, tasks=trained, total_steps=1)  # e.g. r_drop checks the heads
     report: dict[str, dict[str, Any]] = {}
     for name, task in experiment.tasks.items():
         splits = [split for split in ("train", "dev") if task.settings.has(split)]

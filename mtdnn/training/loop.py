@@ -87,9 +87,6 @@ class Trainer:
             resume: Continue from the newest checkpoint in the run's ``checkpoints`` folder.
         """
         settings, model = self.settings, self.model.to(self.device)
-        self.forward_model: torch.nn.Module = model
-        if self.dist.enabled:  # one head runs per step, so the others' parameters get no gradient
-            self.forward_model = DistributedDataParallel(model, find_unused_parameters=True)
         optimizer = settings.optimizer.create(model)
         counts = [batch_counts(self._streams(epoch)) for epoch in range(settings.epochs)]
         lengths = plan_lengths(self.sampler, counts, seed=self.seed, epochs=settings.epochs)
@@ -99,6 +96,9 @@ class Trainer:
         )
         for module in self.objective.modules().values():  # not trained: not in the optimizer, no grads
             module.to(self.device).requires_grad_(False)
+        self.forward_model: torch.nn.Module = model
+        if self.dist.enabled:  # one head runs per step, so the others' parameters get no gradient
+            self.forward_model = DistributedDataParallel(model, find_unused_parameters=True)
         self.parts = TrainingParts(
             model=model,
             optimizer=optimizer,

@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from mtdnn.api import train
+from mtdnn.api import dry_run, train
 from mtdnn.config import build
 from mtdnn.data import make_batch
 from mtdnn.errors import ConfigurationError
@@ -156,6 +156,8 @@ def test_r_drop_names_the_task_whose_head_has_no_divergence(
     with pytest.raises(ConfigurationError, match="PlainHead head of task 'rte'") as info:
         experiment.trainer.objective.setup(experiment.model(), tasks=experiment.tasks, total_steps=1)
     assert info.value.path == "trainer.objective"
+    with pytest.raises(ConfigurationError, match="PlainHead head of task 'rte'"):
+        dry_run(config, registry)  # what training would trip over, found before it starts
 
 
 def test_training_with_r_drop_reports_its_divergence_with_the_loss(
