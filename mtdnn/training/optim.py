@@ -106,7 +106,11 @@ class _AdamFamily(Optimizer):
             layer_decay=self.layer_decay,
             head_lr=self.head_lr,
         )
-        return self.torch_class(groups, lr=self.lr, betas=self.betas, eps=self.eps)
+        return self.torch_class(groups, lr=self.lr, betas=self.betas, eps=self.eps, **self._kernel(groups))
+
+    def _kernel(self, groups: list[dict[str, Any]]) -> dict[str, bool]:
+        """Extra arguments choosing torch's implementation (none: its default)."""
+        return {}
 
 
 class AdamW(_AdamFamily):
@@ -120,6 +124,8 @@ class AdamW(_AdamFamily):
         layer_decay: Layer-wise learning-rate decay: encoder layer at depth d (0 = top) trains
             at ``lr * layer_decay ** d`` (BAM uses 0.9); ``None`` disables it.
         head_lr: Learning rate of the task heads (``None``: ``lr``).
+        fused: Update all parameters with PyTorch's fused kernel where their device has one (CPU,
+            CUDA, MPS, XPU); the same update as the per-tensor loop, computed in fewer passes.
     """
 
     torch_class = torch.optim.AdamW
@@ -133,8 +139,16 @@ class AdamW(_AdamFamily):
         eps: float = 1e-8,
         layer_decay: float | None = None,
         head_lr: float | None = None,
+        fused: bool = True,
     ) -> None:
         self._store(lr, weight_decay, betas, eps, layer_decay, head_lr)
+        self.fused = fused
+
+    def _kernel(self, groups: list[dict[str, Any]]) -> dict[str, bool]:
+        """``fused=True`` when asked for and every parameter is floating point on a device with the kernel."""
+        parameters = [p for group in groups for p in group["params"]]
+        fusable = all(p.is_floating_point() and p.device.type in _FUSED_DEVICES for p in parameters)
+        return {"fused": True} if self.fused and fusable and parameters else {}
 
 
 class Adamax(_AdamFamily):
@@ -163,6 +177,9 @@ class Adamax(_AdamFamily):
         head_lr: float | None = None,
     ) -> None:
         self._store(lr, weight_decay, betas, eps, layer_decay, head_lr)
+
+
+_FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu")
 
 
 def _check_lr(lr: float) -> None:

