@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -122,13 +122,11 @@ class Head(nn.Module):
             examples: The examples, with their gold labels where they have any.
             predictions: One prediction per example, as :meth:`decode` returns them.
         """
-        path = stem.with_name(stem.name + ".jsonl")
-        lines = (
-            json.dumps({"id": example.id, **self.record(prediction, example)}, ensure_ascii=False)
+        objects = (
+            {"id": example.id, **self.record(prediction, example)}
             for example, prediction in zip(examples, predictions, strict=True)
         )
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        return path
+        return _write_jsonl(stem.with_name(stem.name + ".jsonl"), objects)
 
 
 class LabelHead(Head):
@@ -215,16 +213,19 @@ class LabelHead(Head):
 
     def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
         """``STEM.jsonl``: ``{"id", "prediction", "gold"}`` per example (with label names where there are)."""
-        path = stem.with_name(stem.name + ".jsonl")
-        lines = (
-            json.dumps(
-                {"id": example.id, "prediction": self.named(prediction.value), "gold": example.label},
-                ensure_ascii=False,
-            )
+        objects = (
+            {"id": example.id, "prediction": self.named(prediction.value), "gold": example.label}
             for example, prediction in zip(examples, predictions, strict=True)
         )
-        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        return path
+        return _write_jsonl(stem.with_name(stem.name + ".jsonl"), objects)
+
+
+def _write_jsonl(path: Path, objects: Iterable[dict[str, Any]]) -> Path:
+    """Write one JSON object per line (UTF-8, non-ASCII kept) and return ``path``."""
+    path.write_text(
+        "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in objects), encoding="utf-8"
+    )
+    return path
 
 
 def _value(chosen: torch.Tensor) -> int | float | tuple[int, ...]:

@@ -168,7 +168,7 @@ class Trainer:
             accumulated += 1
             state.batches_done = position + 1
             progress.update(1)
-            if position % 10 == 0 or position == len(plan) - 1:
+            if not progress.disable and (position % 10 == 0 or position == len(plan) - 1):
                 shown = {key: f"{value:.4g}" for key, value in self.averages.means().items()}
                 progress.set_postfix(shown, task=name, refresh=False)
             if accumulated == accumulation or position == len(plan) - 1:
