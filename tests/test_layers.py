@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mtdnn.training",),
     ("mtdnn.kinds", "mtdnn.experiment", "mtdnn.archive"),
     ("mtdnn.api",),
-    ("mtdnn.commands", "mtdnn.cli"),
+    ("mtdnn.commands", "mtdnn.cli", "mtdnn.builtin"),
 ]
 APART = {("mtdnn.heads", "mtdnn.losses"), ("mtdnn.losses", "mtdnn.heads")}
 

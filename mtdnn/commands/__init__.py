@@ -1,4 +1,9 @@
-"""The built-in CLI commands, added through the same hook a plugin uses."""
+"""The built-in CLI commands, added through the same hook a plugin uses.
+
+A command module imports the API it runs (and torch with it) inside its callback, never at the
+top: every command is added before the arguments are parsed, so a top-level import would make
+``mtdnn --help`` pay for torch and transformers (seconds).
+"""
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from mtdnn.api.cross_validate import cross_validate, parse_folds
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import format_table, parse_tlas, plugin_option, tla_options
 from mtdnn.hooks.manager import MtdnnPluginManager
@@ -56,6 +55,8 @@ def cross_validate_command(
 
     Folds that finished before are read back, so a stopped cross-validation resumes.
     """
+    from mtdnn.api.cross_validate import cross_validate, parse_folds
+
     strings, codes = parse_tlas(tla_str, tla_code)
     assert isinstance(app.pm, MtdnnPluginManager)
     result = cross_validate(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from mtdnn.api.evaluate import evaluate_run
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import format_table, plugin_option
 
@@ -55,6 +54,8 @@ def evaluate_command(
     plugins: tuple[str, ...],
 ) -> None:
     """Evaluate the model saved in RUN_DIR and print a table of metrics per task."""
+    from mtdnn.api.evaluate import evaluate_run
+
     results = evaluate_run(
         run_dir,
         app.registry,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from mtdnn.api.glue_submission import write_glue_submission
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import plugin_option
 
@@ -37,6 +36,8 @@ def glue_submission_command(
     plugins: tuple[str, ...],
 ) -> None:
     """Predict the GLUE test files of RUN_DIR and write them as GLUE submission files."""
+    from mtdnn.api.glue_submission import write_glue_submission
+
     written = write_glue_submission(run_dir, app.registry, out_dir, tasks=list(tasks) or None, device=device)
     for task, path in written.items():
         click.echo(f"{task}: {path}")

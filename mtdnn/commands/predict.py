@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from mtdnn.api.predict import predict_file
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import plugin_option
 
@@ -49,6 +48,8 @@ def predict_command(
     Sequence-labelling tasks give the entities of each text with character offsets; QA tasks
     (text_a the question, text_b the context) give the answer span.
     """
+    from mtdnn.api.predict import predict_file
+
     options = {"task": task, "input_path": input_path, "device": device, "words": words}
     if output is None:
         predict_file(run_dir, app.registry, output=sys.stdout, **options)  # type: ignore[arg-type]

@@ -9,12 +9,9 @@ from typing import Any
 
 import click
 
-from mtdnn.api.train import check_pretraining_config, dry_run, load_config, train
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import format_table, parse_tlas, plugin_option, tla_options
 from mtdnn.hooks.manager import MtdnnPluginManager, plugin_report
-from mtdnn.rundir import RunDirectory
-from mtdnn.training.distributed import DistributedContext
 
 __all__ = ["pretrain_command", "train_command"]
 
@@ -90,6 +87,10 @@ def _train(
     pretraining: bool,
 ) -> None:
     """Train (or dry-run) CONFIG into RUN_DIR; ``plugins`` were loaded by the group already."""
+    from mtdnn.api.train import check_pretraining_config, dry_run, load_config, train
+    from mtdnn.rundir import RunDirectory
+    from mtdnn.training.distributed import DistributedContext
+
     strings, codes = parse_tlas(tla_str, tla_code)
     evaluated = load_config(config, app.pm, tla_str=strings, tla_code=codes)
     if pretraining:

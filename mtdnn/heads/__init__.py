@@ -11,8 +11,6 @@ from mtdnn.heads.regression import RegressionHead
 from mtdnn.heads.san import SanHead
 from mtdnn.heads.span import SpanHead
 from mtdnn.heads.tagging import TaggingHead
-from mtdnn.hooks.markers import hookimpl
-from mtdnn.registry import Registry
 
 __all__ = [
     "ClassificationHead",
@@ -27,16 +25,3 @@ __all__ = [
     "SpanHead",
     "TaggingHead",
 ]
-
-
-@hookimpl
-def mtdnn_register(registry: Registry) -> None:
-    """Register the built-in heads."""
-    registry.add(Head, "classification", ClassificationHead)
-    registry.add(Head, "san", SanHead)
-    registry.add(Head, "regression", RegressionHead)
-    registry.add(Head, "ranking", RankingHead)
-    registry.add(Head, "multilabel", MultiLabelHead)
-    registry.add(Head, "mlm", MaskedLmHead)
-    registry.add(Head, "tagging", TaggingHead)
-    registry.add(Head, "span", SpanHead)

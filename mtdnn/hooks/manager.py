@@ -24,16 +24,17 @@ ENTRY_POINT_GROUP = "mtdnn"
 DISABLE_AUTOLOAD_ENV = "MTDNN_DISABLE_PLUGIN_AUTOLOAD"
 TRACE_ENV = "MTDNN_TRACE_HOOKS"
 
-# The built-in components, each package registering through the same hook a plugin uses.
+# The built-in components, each package registering through the same hook a plugin uses (from a
+# light module in mtdnn.builtin that imports the package only when the hook runs).
 BUILTIN_PLUGINS: tuple[str, ...] = (
-    "mtdnn.kinds",
-    "mtdnn.encoders",
-    "mtdnn.heads",
-    "mtdnn.losses",
-    "mtdnn.samplers",
-    "mtdnn.readers",
-    "mtdnn.metrics",
-    "mtdnn.training",
+    "mtdnn.builtin.kinds",
+    "mtdnn.builtin.encoders",
+    "mtdnn.builtin.heads",
+    "mtdnn.builtin.losses",
+    "mtdnn.builtin.samplers",
+    "mtdnn.builtin.readers",
+    "mtdnn.builtin.metrics",
+    "mtdnn.builtin.training",
     "mtdnn.commands",
     "mtdnn.jsonnet",
 )
@@ -175,7 +176,7 @@ def _load_entry_point(pm: MtdnnPluginManager, entry_point: EntryPoint) -> None:
 def build_registry(pm: pluggy.PluginManager) -> Registry:
     """Create a registry and fill it through ``mtdnn_register``.
 
-    The core kinds come from the built-in plugin ``mtdnn.kinds``, whose implementation runs
+    The core kinds come from the built-in plugin ``mtdnn.builtin.kinds``, whose implementation runs
     first; then every package and plugin adds its components.
 
     Args:

@@ -24,7 +24,7 @@ def mtdnn_register(registry: Registry) -> None:
 
     Called once per :func:`mtdnn.hooks.build_registry` call. The core kinds (encoder, head,
     loss, sampler, reader, metric, optimizer, scheduler, callback, pretrained, objective) are
-    added first, by the built-in plugin ``mtdnn.kinds`` through this very hook (``tryfirst``).
+    added first, by the built-in plugin ``mtdnn.builtin.kinds`` through this very hook (``tryfirst``).
     Built-in components register through this very hook, before the implementations of plugins
     (except those marked ``tryfirst=True``), so a plugin can override a built-in name explicitly
     with ``replace=True``. A plugin that adds a kind of its own should mark that implementation
