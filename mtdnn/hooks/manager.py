@@ -24,17 +24,11 @@ ENTRY_POINT_GROUP = "mtdnn"
 DISABLE_AUTOLOAD_ENV = "MTDNN_DISABLE_PLUGIN_AUTOLOAD"
 TRACE_ENV = "MTDNN_TRACE_HOOKS"
 
-# The built-in components, each package registering through the same hook a plugin uses (from a
-# light module in mtdnn.builtin that imports the package only when the hook runs).
+# The built-in kinds, components, commands and jsonnet library, registered through the same hooks a
+# plugin uses (by light modules that import the packages only when a hook runs).
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "mtdnn.builtin.kinds",
-    "mtdnn.builtin.encoders",
-    "mtdnn.builtin.heads",
-    "mtdnn.builtin.losses",
-    "mtdnn.builtin.samplers",
-    "mtdnn.builtin.readers",
-    "mtdnn.builtin.metrics",
-    "mtdnn.builtin.training",
+    "mtdnn.builtin.components",
     "mtdnn.commands",
     "mtdnn.jsonnet",
 )

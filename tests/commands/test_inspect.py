@@ -46,7 +46,7 @@ def test_plugins_command_prints_json_with_versions_hooks_and_failures(
         "version": "0.3.1",
         "hooks": ["mtdnn_jsonnet_paths", "mtdnn_register", "mtdnn_register_commands"],
     }
-    assert by_name["mtdnn.builtin.heads"]["source"] == "builtin"
+    assert by_name["mtdnn.builtin.components"]["source"] == "builtin"
     assert [failure["plugin"] for failure in report["failures"]] == ["mtdnn-broken"]
     assert "mtdnn_broken_dependency" in report["failures"][0]["error"]
 

@@ -99,7 +99,7 @@ def test_train_writes_the_run_directory(trained_run: Path) -> None:
     assert config["trainer"]["epochs"] == 1
     assert json.loads((trained_run / "labels.json").read_text())["rte"] == ["entailment", "not_entailment"]
     plugins = json.loads((trained_run / "plugins.json").read_text())
-    assert "mtdnn.builtin.heads" in {plugin["name"] for plugin in plugins["plugins"]}
+    assert "mtdnn.builtin.components" in {plugin["name"] for plugin in plugins["plugins"]}
     [line] = (trained_run / "metrics.jsonl").read_text().splitlines()
     record = json.loads(line)
     assert set(record["dev"]) == {"mrpc", "rte", "sst2"}

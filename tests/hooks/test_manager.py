@@ -50,7 +50,7 @@ def test_builtin_packages_register_through_the_hook_with_source_builtin() -> Non
 
     assert [p["name"] for p in report["plugins"]] == sorted(BUILTIN_PLUGINS)
     assert {p["source"] for p in report["plugins"]} == {"builtin"}
-    assert _entry(report, "mtdnn.builtin.heads")["hooks"] == ["mtdnn_register"]
+    assert _entry(report, "mtdnn.builtin.components")["hooks"] == ["mtdnn_register"]
     assert _entry(report, "mtdnn.commands")["hooks"] == ["mtdnn_register_commands"]
     assert report["failures"] == []
     assert build_registry(pm).resolve(Head, "classification") is ClassificationHead
