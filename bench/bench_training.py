@@ -12,7 +12,11 @@ peak resident memory of its whole process:
 - ``hf``: the Hugging Face ``Trainer`` with its defaults (``pip install -e '.[bench]'``).
 
 Only ratios measured in one run are meaningful (these machines are noisy run to run), and the CPU
-is printed with them.
+is printed with them. A fourth process measures the matrix-multiply peak (``bench_peak.py``) and
+counts the job's model FLOPs, so every system also gets its model-FLOP utilisation (MFU): the
+FLOPs a Transformer needs for the real tokens of the epoch (6 per parameter of the layers per
+token, plus attention; padding is not counted, so time spent on padding lowers MFU), divided by
+the training seconds and by the peak of the precision the run used.
 
     python bench/bench_training.py [--task rte] [--systems mtdnn bare hf] [--precision fp32]
 """
@@ -206,13 +210,54 @@ def run_hf(data_root: Path, task: str, precision: str, limit: int | None) -> tup
     return len(dataset), float(result.metrics["train_runtime"])
 
 
+def training_flops(lengths: list[int], config: Any) -> float:
+    """Model FLOPs of one training pass over sequences of ``lengths`` tokens (forward + backward).
+
+    Per token, each layer's weights cost 2 FLOPs per parameter forward and 4 backward (``6 N``);
+    per sequence of ``L`` tokens, attention scores and their weighted sum cost ``4 L^2 d`` per
+    layer forward, three times that with the backward pass. Embeddings (lookups), biases, layer
+    norms and the classifier are left out (under 1 % here).
+    """
+    d, layers = config.hidden_size, config.num_hidden_layers
+    per_layer = 4 * d * d + 2 * d * config.intermediate_size
+    return float(sum(6 * per_layer * layers * n + 12 * layers * d * n * n for n in lengths))
+
+
+def run_peak(data_root: Path, task: str, precision: str, limit: int | None) -> dict[str, float]:
+    """The matrix-multiply peak of ``precision`` and the job's model FLOPs."""
+    import torch
+    from bench_peak import matmul_gflops
+    from transformers import AutoConfig, AutoTokenizer
+
+    texts, _, _ = _examples(data_root, task, limit)
+    tokenizer = AutoTokenizer.from_pretrained(str(_minilm()))
+    encoded = tokenizer(
+        [a for a, _ in texts], [b or "" for _, b in texts], truncation=True, max_length=MAX_LENGTH
+    )
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    return {
+        "peak_gflops": matmul_gflops(dtype),
+        "flops": training_flops(lengths, AutoConfig.from_pretrained(str(_minilm()))),
+        "tokens": float(sum(lengths)),
+    }
+
+
 SYSTEMS = {"mtdnn": run_mtdnn, "bare": run_bare, "hf": run_hf}
 
 
 def child(args: argparse.Namespace) -> None:
-    """Run one system in this process and print its JSON report."""
+    """Run one system (or the peak measurement) in this process and print its JSON report."""
     import torch
 
+    if args.child == "peak":
+        print(
+            "REPORT "
+            + json.dumps(
+                {"system": "peak", **run_peak(args.data_root, args.task, args.precision, args.examples)}
+            )
+        )
+        return
     examples, seconds = SYSTEMS[args.child](args.data_root, args.task, args.precision, args.examples)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     report = {
@@ -234,13 +279,13 @@ def main() -> None:
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--examples", type=int, default=None, help="use only the first N training examples")
     parser.add_argument("--data-root", type=Path, default=shared, help="the folder holding glue/")
-    parser.add_argument("--child", choices=sorted(SYSTEMS), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=[*sorted(SYSTEMS), "peak"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
     reports = []
-    for system in args.systems:
+    for system in [*args.systems, "peak"]:
         command = [
             sys.executable,
             __file__,
@@ -259,13 +304,18 @@ def main() -> None:
         if finished.returncode != 0 or not lines:
             raise SystemExit(f"{system} failed:\n{finished.stderr[-3000:]}")
         reports.append(json.loads(lines[-1].removeprefix("REPORT ")))
+    peak = reports.pop()
     by_name = {report["system"]: report for report in reports}
     print(
         f"{args.task.upper()} train, {reports[0]['examples']} examples, MiniLM, batch {BATCH}, max length "
         f"{MAX_LENGTH}, one epoch, {args.precision}; {cpu_name()}; {reports[0]['threads']} threads"
     )
-    print("| system | examples/s | vs HF Trainer | vs bare loop | peak RSS |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"matrix-multiply peak {peak['peak_gflops']:.0f} GFLOP/s ({args.precision}); the epoch: "
+        f"{peak['tokens']:.0f} real tokens, {peak['flops'] / 1e12:.1f} TFLOP of model FLOPs"
+    )
+    print("| system | examples/s | vs HF Trainer | vs bare loop | peak RSS | MFU |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for report in reports:
         speed = report["examples_per_s"]
         ratios = [
@@ -273,7 +323,8 @@ def main() -> None:
             for base in ("hf", "bare")
         ]
         memory = f"{report['peak_rss_gb']:.2f} GB"
-        print(f"| {report['system']} | {speed:.1f} | {ratios[0]} | {ratios[1]} | {memory} |")
+        mfu = peak["flops"] / report["seconds"] / (peak["peak_gflops"] * 1e9)
+        print(f"| {report['system']} | {speed:.1f} | {ratios[0]} | {ratios[1]} | {memory} | {mfu:.1%} |")
 
 
 if __name__ == "__main__":

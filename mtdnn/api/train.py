@@ -23,7 +23,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
-from mtdnn.training.device import autocast, select_device
+from mtdnn.training.device import autocast, resolve_precision, select_device
 from mtdnn.training.evaluation import check_validation_metric
 from mtdnn.training.loop import Trainer
 from mtdnn.training.state import TrainerState
@@ -176,6 +176,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     if training:  # a sampler checks its options against the tasks when it plans (e.g. main_aux's main)
         experiment.sampler.plan(training, epoch=0, seed=experiment.seed, total_epochs=settings.epochs)
     device = select_device(settings.device)
+    precision = resolve_precision(device, settings.precision)
     model = experiment.model()
     if experiment.init_from is not None:
         initialize_from_run(model, experiment.init_from)
@@ -192,7 +193,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
         for split in splits:
             data = load_split(experiment, split, limit=task.settings.batch_size)[name]
             batch = model.prepare(make_batch(data, range(len(data)), experiment.encoder).to(device))
-            with torch.no_grad(), autocast(device, settings.precision):
+            with torch.no_grad(), autocast(device, precision):
                 output = model(batch)
                 labelled = batch.labels is not None or task.head.self_supervised
                 loss = task.settings.loss(output, batch) if labelled else None

@@ -11,11 +11,23 @@ import torch
 
 from mtdnn.errors import ConfigurationError
 
-__all__ = ["Precision", "autocast", "make_grad_scaler", "select_device"]
+__all__ = [
+    "Autocast",
+    "Precision",
+    "autocast",
+    "make_grad_scaler",
+    "native_bf16",
+    "resolve_precision",
+    "select_device",
+]
 
 logger = logging.getLogger(__name__)
 
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+"""What a config may ask for; ``auto`` is resolved per device by :func:`resolve_precision`."""
+
+Autocast = Literal["fp32", "bf16", "fp16"]
+"""A resolved precision: what the forward passes actually run in."""
 
 
 def select_device(name: str = "auto") -> torch.device:
@@ -43,8 +55,59 @@ def select_device(name: str = "auto") -> torch.device:
     return device
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 matrix products in hardware.
+
+    A CUDA GPU that supports bf16 (Ampere and later), or a CPU with AVX-512 BF16 or AMX tiles.
+    Elsewhere (an AVX2-only CPU, Apple MPS) bf16 is emulated and slower than fp32.
+    """
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    if device.type == "cpu":
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    return False
+
+
+def _hardware(device: torch.device) -> str:
+    if device.type == "cpu":
+        return f"this CPU ({torch.backends.cpu.get_cpu_capability()})"
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"the {device.type} device"
+
+
+def resolve_precision(device: torch.device, precision: Precision) -> Autocast:
+    """The precision to run in on ``device``: ``auto`` becomes bf16 where it is native, else fp32.
+
+    The choice is logged (INFO); an explicit ``bf16`` where the hardware only emulates it is
+    allowed but warned about, since it is far slower than fp32 there (matrix products about
+    400x slower on an AVX2 CPU, measured in ``docs/performance.md``).
+
+    Raises:
+        ConfigurationError: ``fp16`` on the CPU.
+    """
+    if precision == "fp16" and device.type == "cpu":
+        raise ConfigurationError(
+            "fp16 autocast needs a GPU", path="trainer.precision", hint="use 'bf16' or 'auto' on the CPU"
+        )
+    native = native_bf16(device)
+    if precision == "auto":
+        resolved: Autocast = "bf16" if native else "fp32"
+        reason = "has" if native else "has no"
+        logger.info("precision auto -> %s: %s %s native bf16", resolved, _hardware(device), reason)
+        return resolved
+    if precision == "bf16" and not native:
+        logger.warning(
+            "precision bf16 on %s, which has no native bf16: it is emulated and much slower than "
+            "fp32 (use 'auto' to get bf16 only where the hardware has it)",
+            _hardware(device),
+        )
+    logger.info("precision %s on %s", precision, _hardware(device))
+    return precision
+
+
 @contextlib.contextmanager
-def autocast(device: torch.device, precision: Precision) -> Iterator[None]:
+def autocast(device: torch.device, precision: Autocast) -> Iterator[None]:
     """Run the enclosed forward pass in the requested precision (no-op for fp32)."""
     if precision == "fp32":
         yield
@@ -52,12 +115,12 @@ def autocast(device: torch.device, precision: Precision) -> Iterator[None]:
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     if precision == "fp16" and device.type == "cpu":
         raise ConfigurationError(
-            "fp16 autocast needs a GPU", path="trainer.precision", hint="use 'bf16' on the CPU"
+            "fp16 autocast needs a GPU", path="trainer.precision", hint="use 'bf16' or 'auto' on the CPU"
         )
     with torch.autocast(device_type=device.type, dtype=dtype):
         yield
 
 
-def make_grad_scaler(device: torch.device, precision: Precision) -> torch.amp.GradScaler:
+def make_grad_scaler(device: torch.device, precision: Autocast) -> torch.amp.GradScaler:
     """A gradient scaler, enabled only for fp16 on CUDA where it is needed."""
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")

@@ -12,7 +12,7 @@ from mtdnn.data import TaskData, batch_indices, make_batch
 from mtdnn.errors import ConfigurationError
 from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
-from mtdnn.training.device import Precision, autocast
+from mtdnn.training.device import Autocast, autocast
 
 __all__ = [
     "TaskPredictions",
@@ -42,7 +42,7 @@ class TaskPredictions:
 
 @torch.no_grad()
 def predict_task(
-    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Precision = "fp32"
+    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Autocast = "fp32"
 ) -> TaskPredictions:
     """Predict every example of ``data`` (batches sorted by length, results in file order).
 
@@ -69,7 +69,7 @@ def predict_task(
 
 
 def evaluate_task(
-    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Precision = "fp32"
+    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Autocast = "fp32"
 ) -> dict[str, float]:
     """Score ``model`` on a labelled task file with the task's metrics (see :func:`score_predictions`).
 
@@ -86,7 +86,7 @@ def evaluate_tasks(
     data: Mapping[str, TaskData],
     *,
     device: torch.device,
-    precision: Precision = "fp32",
+    precision: Autocast = "fp32",
 ) -> dict[str, dict[str, float]]:
     """Score every task of ``data`` (in name order): task name to metric name to value."""
     return {

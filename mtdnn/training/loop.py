@@ -24,7 +24,7 @@ from mtdnn.task import Task
 from mtdnn.training.averages import RunningMeans
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import TrainingParts, restore_training, save_training
-from mtdnn.training.device import autocast, make_grad_scaler, select_device
+from mtdnn.training.device import autocast, make_grad_scaler, resolve_precision, select_device
 from mtdnn.training.distributed import setup_distributed
 from mtdnn.training.evaluation import check_validation_metric, evaluate_tasks, validation_score
 from mtdnn.training.objective import Step
@@ -77,6 +77,7 @@ class Trainer:
         check_validation_metric(tasks, dev_data, settings.validation_metric)
         self.dist = setup_distributed(select_device(settings.device))
         self.device = self.dist.device(select_device(settings.device))
+        self.precision = resolve_precision(self.device, settings.precision)
         self.averages = RunningMeans()  # the loss and the objective's scalars since the last evaluation
         self._epoch_started = time.perf_counter()
 
@@ -103,7 +104,7 @@ class Trainer:
             model=model,
             optimizer=optimizer,
             scheduler=settings.scheduler.create(optimizer, total_steps),
-            scaler=make_grad_scaler(self.device, settings.precision),
+            scaler=make_grad_scaler(self.device, self.precision),
             sampler=self.sampler,
             objective=self.objective,
             averages=self.averages,
@@ -161,7 +162,7 @@ class Trainer:
                 global_step=state.global_step,
                 total_steps=state.total_steps,
             )
-            with autocast(self.device, self.settings.precision):
+            with autocast(self.device, self.precision):
                 result = self.objective(step)
             self.parts.scaler.scale(result.loss / accumulation).backward()  # type: ignore[no-untyped-call]
             self.averages.add({"loss": result.loss, **result.scalars})
@@ -207,7 +208,7 @@ class Trainer:
         """Score the dev data and update the state; the run directory keeps the record and best model."""
         started = time.perf_counter()
         metrics = evaluate_tasks(
-            self.model, self.tasks, self.dev_data, device=self.device, precision=self.settings.precision
+            self.model, self.tasks, self.dev_data, device=self.device, precision=self.precision
         )
         score = validation_score(metrics, self.settings.validation_metric) if metrics else None
         improved = state.record_evaluation(metrics, score)
@@ -221,6 +222,7 @@ class Trainer:
             "train_seconds": round(started - self._epoch_started, 2),
             "eval_seconds": round(time.perf_counter() - started, 2),
             "world_size": self.dist.world_size,
+            "precision": self.precision,
         }
         self.averages.reset()
         if self.dist.is_main:

@@ -14,7 +14,7 @@ from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
-from mtdnn.training.device import autocast, select_device
+from mtdnn.training.device import autocast, native_bf16, resolve_precision, select_device
 from mtdnn.training.distributed import DistributedContext
 from mtdnn.training.state import TrainerControl, TrainerState
 from tests.conftest import quickstart_config
@@ -41,6 +41,64 @@ def test_bf16_autocast_trains_on_the_cpu(
         autocast(torch.device("cpu"), "fp16"),
     ):
         pass
+
+
+def _pretend_native_bf16(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+
+
+@pytest.mark.parametrize(("native", "expected"), [(True, "bf16"), (False, "fp32")])
+def test_auto_precision_is_bf16_exactly_where_the_cpu_computes_it_natively(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, native: bool, expected: str
+) -> None:
+    _pretend_native_bf16(monkeypatch, native)
+    cpu = torch.device("cpu")
+    assert native_bf16(cpu) is native
+    with caplog.at_level("INFO", logger="mtdnn.training.device"):
+        assert resolve_precision(cpu, "auto") == expected
+    assert f"precision auto -> {expected}: this CPU" in caplog.text
+    assert resolve_precision(cpu, "fp32") == "fp32"  # an explicit choice is kept
+    assert not native_bf16(torch.device("meta"))  # neither a CPU nor a GPU: never native
+
+
+def test_explicit_bf16_without_native_support_is_kept_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _pretend_native_bf16(monkeypatch, False)
+    with caplog.at_level("WARNING", logger="mtdnn.training.device"):
+        assert resolve_precision(torch.device("cpu"), "bf16") == "bf16"
+    assert "has no native bf16: it is emulated and much slower than fp32" in caplog.text
+    with pytest.raises(ConfigurationError, match="fp16 autocast needs a GPU"):
+        resolve_precision(torch.device("cpu"), "fp16")
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_resolved_precision_trains_and_is_written_to_every_metrics_line(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    repo_root: Path,
+    tiny_bert: Path,
+    registry: Registry,
+    native: bool,
+) -> None:
+    _pretend_native_bf16(monkeypatch, native)
+    used: list[torch.dtype | None] = []
+    forward = torch.nn.Linear.forward
+
+    def recording(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        output = forward(self, x)
+        used.append(output.dtype)
+        return output
+
+    monkeypatch.setattr(torch.nn.Linear, "forward", recording)
+    config = quickstart_config(repo_root, tiny_bert, epochs=2, precision="auto")
+    for task in config["tasks"].values():
+        task["train_limit"] = 32
+    train(config, tmp_path / "run", registry)
+    records = RunDirectory(tmp_path / "run").read_records()
+    assert [record["precision"] for record in records] == ["bf16" if native else "fp32"] * 2
+    assert set(used) == {torch.bfloat16 if native else torch.float32}
 
 
 def test_gradient_accumulation_divides_the_optimizer_steps(
