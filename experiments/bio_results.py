@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from glue_results import ROOT, run
+from glue_results import ROOT, add_run_arguments, run
 
 from mtdnn_bio.readers import BioRelationReader
 
@@ -53,12 +52,7 @@ def all_positive(corpus: Path, folds: range) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
-        help="the folder holding the corpora",
-    )
+    add_run_arguments(parser, holding="the corpora")
     parser.add_argument("--ner", nargs="*", default=list(NAMES), help="NER corpus folders")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--ner-epochs", nargs="*", default=[], help="CORPUS=N overrides --epochs")

@@ -11,23 +11,17 @@ mean and standard deviation over the seeds, as a markdown table. Finished runs a
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from glue_results import ROOT, _mean_std, run
+from glue_results import _mean_std, add_run_arguments, run
 
 CONFIG = "configs/nli/snli_adaptation.jsonnet"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
+    add_run_arguments(parser, holding="SNLI/")
     parser.add_argument("--multitask", type=Path, required=True, help="the multi-task run to start from")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
-        help="the folder holding SNLI/",
-    )
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.05, 0.1, 0.25, 1.0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     args = parser.parse_args()

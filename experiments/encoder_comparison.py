@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 from pathlib import Path
 
-from glue_results import ROOT, _mean_std, run
+from glue_results import _mean_std, add_run_arguments, run
 
 from mtdnn.rundir import RunDirectory
 
@@ -54,12 +53,7 @@ def epoch_seconds(run_dir: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
-        help="the folder holding glue/",
-    )
+    add_run_arguments(parser, holding="glue/")
     parser.add_argument("--tasks", nargs="+", default=["sst2", "rte"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--limits", nargs="*", default=[], help="TASK=N caps a task's training examples")

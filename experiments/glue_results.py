@@ -60,14 +60,19 @@ def _finished(run: RunDirectory) -> bool:
     return bool(records) and records[-1]["epoch"] >= run.read_config()["trainer"]["epochs"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_run_arguments(parser: argparse.ArgumentParser, *, holding: str) -> None:
+    """``--runs`` (the folder of all run directories) and ``--data-root`` (the shared data)."""
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
     parser.add_argument(
         "--data-root",
         default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
-        help="the folder holding glue/",
+        help=f"the folder holding {holding}",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_arguments(parser, holding="glue/")
     parser.add_argument("--tasks", nargs="+", default=list(MAIN))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=3, help="epochs of single-task and multi-task runs")

@@ -10,20 +10,13 @@ Finished runs are reused.
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
-from glue_results import EXTRA, MAIN, ROOT, _mean_std, run
+from glue_results import EXTRA, MAIN, _mean_std, add_run_arguments, run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
-    parser.add_argument(
-        "--data-root",
-        default=os.environ.get("MTDNN_SHARED_DATA", str(ROOT.parent / "shared" / "data")),
-        help="the folder holding glue/",
-    )
+    add_run_arguments(parser, holding="glue/")
     parser.add_argument("--tasks", nargs="+", default=["rte", "mrpc"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=3)

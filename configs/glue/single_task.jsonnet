@@ -17,6 +17,7 @@ function(
   dev='dev.tsv',
   init_from=null,
   seed=13,
+  precision='fp32',
 ) {
   seed: seed,
   [if init_from != null then 'init_from']: init_from,
@@ -28,5 +29,6 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',  // with one task: that task's main metric
+    precision: precision,
   },
 }

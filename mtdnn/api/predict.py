@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from mtdnn.api.tagging import spacy_words
 from mtdnn.archive import load_run
 from mtdnn.errors import ConfigurationError, DataError
+from mtdnn.experiment import Experiment
+from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
+from mtdnn.task import Task
 from mtdnn.training.device import select_device
 from mtdnn.training.evaluation import predict_task
 from mtdnn.types import Example
 
-__all__ = ["predict_file", "read_raw_examples"]
+__all__ = ["predict_examples", "predict_file", "read_raw_examples"]
 
 
 def read_raw_examples(path: Path) -> Iterator[Example]:
@@ -98,24 +101,53 @@ def predict_file(
         ConfigurationError: The run has no such task.
     """
     experiment, model = load_run(run_dir, registry)
-    if task not in experiment.tasks:
-        raise ConfigurationError(
-            f"the run has no task {task!r}", hint=f"tasks: {', '.join(sorted(experiment.tasks))}"
-        )
+    _task(experiment, task)  # before reading the inputs
     examples = tuple(read_raw_examples(input_path))
     if not examples:
         raise DataError("no inputs", file=str(input_path))
-    spec = experiment.tasks[task]
+    count = 0
+    for record in predict_examples(
+        experiment, model, examples, task=task, device=device, words=words, source=str(input_path)
+    ):
+        output.write(json.dumps(record) + "\n")
+        count += 1
+    return count
+
+
+def predict_examples(
+    experiment: Experiment,
+    model: MultiTaskModel,
+    examples: Sequence[Example],
+    *,
+    task: str,
+    device: str = "auto",
+    words: str = "blank:en",
+    source: str = "<inputs>",
+) -> list[dict[str, Any]]:
+    """The JSON records of :func:`predict_file` for raw ``examples``, with a loaded run's model.
+
+    Raises:
+        ConfigurationError: The run has no such task.
+    """
+    spec = _task(experiment, task)
     if spec.head.input_words:
         split = spacy_words([example.text_a for example in examples], words)
         examples = tuple(
             replace(example, words=tuple(word for word, _ in pieces))
             for example, pieces in zip(examples, split, strict=True)
         )
-    data = spec.featurize(list(examples), experiment.encoder, source=str(input_path))
+    data = spec.featurize(list(examples), experiment.encoder, source=source)
     target = select_device(device)
     result = predict_task(model.to(target), spec, data, device=target)
-    for example, prediction in zip(examples, result.predictions, strict=True):
-        record = {"id": example.id, **spec.head.record(prediction, example)}
-        output.write(json.dumps(record) + "\n")
-    return len(examples)
+    return [
+        {"id": example.id, **spec.head.record(prediction, example)}
+        for example, prediction in zip(examples, result.predictions, strict=True)
+    ]
+
+
+def _task(experiment: Experiment, name: str) -> Task:
+    if name not in experiment.tasks:
+        raise ConfigurationError(
+            f"the run has no task {name!r}", hint=f"tasks: {', '.join(sorted(experiment.tasks))}"
+        )
+    return experiment.tasks[name]

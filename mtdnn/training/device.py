@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -15,10 +18,13 @@ __all__ = [
     "Autocast",
     "Precision",
     "autocast",
+    "cgroup_cpu_limit",
+    "configure_threads",
     "make_grad_scaler",
     "native_bf16",
     "resolve_precision",
     "select_device",
+    "usable_cpus",
 ]
 
 logger = logging.getLogger(__name__)
@@ -124,3 +130,56 @@ def autocast(device: torch.device, precision: Autocast) -> Iterator[None]:
 def make_grad_scaler(device: torch.device, precision: Autocast) -> torch.amp.GradScaler:
     """A gradient scaler, enabled only for fp16 on CUDA where it is needed."""
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPU quota of this process's control group (``docker --cpus``, Kubernetes limits), if any.
+
+    Reads cgroup v2 (``cpu.max``: ``quota period``) or v1 (``cpu/cpu.cfs_quota_us`` over
+    ``cpu/cpu.cfs_period_us``); ``None`` where there is no quota or no such file.
+    """
+    try:
+        v2 = root / "cpu.max"
+        if v2.is_file():
+            quota, period = v2.read_text().split()[:2]
+            return None if quota == "max" else int(quota) / int(period)
+        v1 = root / "cpu" / "cpu.cfs_quota_us"
+        if v1.is_file():
+            quota_us = int(v1.read_text())
+            return None if quota_us <= 0 else quota_us / int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def usable_cpus(root: Path = Path("/sys/fs/cgroup")) -> tuple[int, str]:
+    """How many CPUs this process may really use, and why: its affinity mask and its cgroup quota.
+
+    torch sizes its thread pool from the machine's cores, which in a container with a CPU quota
+    can be many times what the process may use; its threads then wait on each other.
+    """
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = cgroup_cpu_limit(root)
+    if quota is not None and math.ceil(quota) < affinity:
+        return max(1, math.ceil(quota)), f"cgroup quota of {quota:g} CPUs"
+    return affinity, f"{affinity} CPUs in the affinity mask"
+
+
+def configure_threads(root: Path = Path("/sys/fs/cgroup")) -> int:
+    """Cap torch's intra-op threads at the usable CPUs (never raise them) and log the choice.
+
+    ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` in the environment win: the user (or ``torchrun``,
+    which sets ``OMP_NUM_THREADS=1``) has chosen. Returns the thread count in use.
+    """
+    chosen = [name for name in THREAD_VARIABLES if os.environ.get(name)]
+    if chosen:
+        logger.info("torch threads: %d (%s is set)", torch.get_num_threads(), chosen[0])
+        return torch.get_num_threads()
+    cpus, reason = usable_cpus(root)
+    if torch.get_num_threads() > cpus:
+        torch.set_num_threads(cpus)
+    logger.info("torch threads: %d (%s)", torch.get_num_threads(), reason)
+    return torch.get_num_threads()

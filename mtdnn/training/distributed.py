@@ -68,6 +68,20 @@ class DistributedContext:
         rounds = -(-len(batches) // self.world_size)
         return [batches[(step * self.world_size + self.rank) % len(batches)] for step in range(rounds)]
 
+    def gather_rows(self, order: list[int], rows: list[torch.Tensor]) -> tuple[list[int], list[torch.Tensor]]:
+        """Every rank's ``order`` and ``rows`` (CPU tensors), concatenated in rank order, on every rank."""
+        if not self.enabled:
+            return order, rows
+        gathered: list[tuple[list[int], list[torch.Tensor]] | None] = [None] * self.world_size
+        dist.all_gather_object(gathered, (order, rows))
+        all_order: list[int] = []
+        all_rows: list[torch.Tensor] = []
+        for part in gathered:
+            assert part is not None
+            all_order += part[0]
+            all_rows += part[1]
+        return all_order, all_rows
+
 
 def setup_distributed(device: torch.device) -> DistributedContext:
     """Join the process group that ``torchrun`` describes in the environment, if any.

@@ -13,6 +13,7 @@ from mtdnn.errors import ConfigurationError
 from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
 from mtdnn.training.device import Autocast, autocast
+from mtdnn.training.distributed import DistributedContext
 
 __all__ = [
     "TaskPredictions",
@@ -42,26 +43,41 @@ class TaskPredictions:
 
 @torch.no_grad()
 def predict_task(
-    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Autocast = "fp32"
+    model: MultiTaskModel,
+    task: Task,
+    data: TaskData,
+    *,
+    device: torch.device,
+    precision: Autocast = "fp32",
+    dist: DistributedContext | None = None,
 ) -> TaskPredictions:
     """Predict every example of ``data`` (batches sorted by length, results in file order).
 
     Examples that share a group (ranking candidates) are always predicted in the same batch. The
     head scores every row (e.g. the windows of long sentences), then decodes the rows into one
     prediction per example.
+
+    Under ``torchrun`` (``dist`` with several processes) each rank runs every ``world_size``-th
+    batch, and the rows' scores are gathered to every rank, which then decode and score the
+    same predictions: the dev set is run through the model once, not once per rank.
     """
     was_training = model.training
     model.eval()
     order: list[int] = []
     row_scores: list[torch.Tensor] = []
     head = model.head(task.name)
-    for indices in batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups):
+    batches = list(batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups))
+    if dist is not None and dist.enabled:
+        batches = batches[dist.rank :: dist.world_size]
+    for indices in batches:
         batch = model.prepare(make_batch(data, indices, model.encoder).to(device))
         with autocast(device, precision):
             output = model(batch)
         row_scores.extend(head.row_scores(output, batch))
         order.extend(indices)
     model.train(was_training)
+    if dist is not None and dist.enabled:
+        order, row_scores = dist.gather_rows(order, row_scores)
     in_row_order: list[torch.Tensor] = [torch.empty(0)] * len(order)
     for position, row in enumerate(order):
         in_row_order[row] = row_scores[position]
@@ -69,7 +85,13 @@ def predict_task(
 
 
 def evaluate_task(
-    model: MultiTaskModel, task: Task, data: TaskData, *, device: torch.device, precision: Autocast = "fp32"
+    model: MultiTaskModel,
+    task: Task,
+    data: TaskData,
+    *,
+    device: torch.device,
+    precision: Autocast = "fp32",
+    dist: DistributedContext | None = None,
 ) -> dict[str, float]:
     """Score ``model`` on a labelled task file with the task's metrics (see :func:`score_predictions`).
 
@@ -77,7 +99,8 @@ def evaluate_task(
         ConfigurationError: The data has no labels to score against.
     """
     check_labelled(model, task, data)
-    return score_predictions(task, data, predict_task(model, task, data, device=device, precision=precision))
+    predictions = predict_task(model, task, data, device=device, precision=precision, dist=dist)
+    return score_predictions(task, data, predictions)
 
 
 def evaluate_tasks(
@@ -87,10 +110,14 @@ def evaluate_tasks(
     *,
     device: torch.device,
     precision: Autocast = "fp32",
+    dist: DistributedContext | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Score every task of ``data`` (in name order): task name to metric name to value."""
+    """Score every task of ``data`` (in name order): task name to metric name to value.
+
+    Under ``torchrun`` pass ``dist``: the ranks share the work (see :func:`predict_task`).
+    """
     return {
-        name: evaluate_task(model, tasks[name], task_data, device=device, precision=precision)
+        name: evaluate_task(model, tasks[name], task_data, device=device, precision=precision, dist=dist)
         for name, task_data in sorted(data.items())
     }
 

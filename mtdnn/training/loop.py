@@ -24,7 +24,13 @@ from mtdnn.task import Task
 from mtdnn.training.averages import RunningMeans
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.checkpoint import TrainingParts, restore_training, save_training
-from mtdnn.training.device import autocast, make_grad_scaler, resolve_precision, select_device
+from mtdnn.training.device import (
+    autocast,
+    configure_threads,
+    make_grad_scaler,
+    resolve_precision,
+    select_device,
+)
 from mtdnn.training.distributed import setup_distributed
 from mtdnn.training.evaluation import check_validation_metric, evaluate_tasks, validation_score
 from mtdnn.training.objective import Step
@@ -78,6 +84,7 @@ class Trainer:
         self.dist = setup_distributed(select_device(settings.device))
         self.device = self.dist.device(select_device(settings.device))
         self.precision = resolve_precision(self.device, settings.precision)
+        self.threads = configure_threads() if self.device.type == "cpu" else torch.get_num_threads()
         self.averages = RunningMeans()  # the loss and the objective's scalars since the last evaluation
         self._epoch_started = time.perf_counter()
 
@@ -208,7 +215,12 @@ class Trainer:
         """Score the dev data and update the state; the run directory keeps the record and best model."""
         started = time.perf_counter()
         metrics = evaluate_tasks(
-            self.model, self.tasks, self.dev_data, device=self.device, precision=self.precision
+            self.model,
+            self.tasks,
+            self.dev_data,
+            device=self.device,
+            precision=self.precision,
+            dist=self.dist,
         )
         score = validation_score(metrics, self.settings.validation_metric) if metrics else None
         improved = state.record_evaluation(metrics, score)
@@ -223,6 +235,7 @@ class Trainer:
             "eval_seconds": round(time.perf_counter() - started, 2),
             "world_size": self.dist.world_size,
             "precision": self.precision,
+            "threads": self.threads,
         }
         self.averages.reset()
         if self.dist.is_main:

@@ -45,6 +45,11 @@ def test_two_gloo_ranks_train_identical_weights_on_half_the_steps(
     assert [r["steps"] for r in ranks] == [expected, expected]
     [line] = (run_dir / "metrics.jsonl").read_text().splitlines()  # written once, by rank 0
     assert json.loads(line)["world_size"] == 2
+    # Evaluation is split too: each rank ran half of the dev batches (200 examples per task in
+    # batches of 64: 4 per task), and every rank got the scores of the whole dev set.
+    assert [r["eval_batches"] for r in ranks] == [6, 6]
+    assert ranks[0]["dev_split"] == ranks[1]["dev_split"] == ranks[0]["dev_alone"]
+    assert json.loads(line)["dev"] == ranks[0]["dev_alone"]
     assert (run_dir / "model" / "heads.safetensors").is_file()
     assert [p.name for p in (run_dir / "checkpoints").iterdir()] == [f"step_{expected:09d}"]
 

@@ -14,7 +14,15 @@ from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
-from mtdnn.training.device import autocast, native_bf16, resolve_precision, select_device
+from mtdnn.training.device import (
+    autocast,
+    cgroup_cpu_limit,
+    configure_threads,
+    native_bf16,
+    resolve_precision,
+    select_device,
+    usable_cpus,
+)
 from mtdnn.training.distributed import DistributedContext
 from mtdnn.training.state import TrainerControl, TrainerState
 from tests.conftest import quickstart_config
@@ -98,7 +106,48 @@ def test_the_resolved_precision_trains_and_is_written_to_every_metrics_line(
     train(config, tmp_path / "run", registry)
     records = RunDirectory(tmp_path / "run").read_records()
     assert [record["precision"] for record in records] == ["bf16" if native else "fp32"] * 2
+    assert records[0]["threads"] == torch.get_num_threads()
     assert set(used) == {torch.bfloat16 if native else torch.float32}
+
+
+def _cgroup(tmp_path: Path, *, v2: str | None = None, v1: tuple[str, str] | None = None) -> Path:
+    tmp_path.mkdir()
+    if v2 is not None:
+        (tmp_path / "cpu.max").write_text(v2 + "\n")
+    if v1 is not None:
+        (tmp_path / "cpu").mkdir()
+        (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text(v1[0] + "\n")
+        (tmp_path / "cpu" / "cpu.cfs_period_us").write_text(v1[1] + "\n")
+    return tmp_path
+
+
+def test_the_cgroup_cpu_quota_is_read_from_v2_and_v1_files(tmp_path: Path) -> None:
+    assert cgroup_cpu_limit(_cgroup(tmp_path / "a", v2="150000 100000")) == 1.5
+    assert cgroup_cpu_limit(_cgroup(tmp_path / "b", v2="max 100000")) is None
+    assert cgroup_cpu_limit(_cgroup(tmp_path / "c", v1=("200000", "100000"))) == 2.0
+    assert cgroup_cpu_limit(_cgroup(tmp_path / "d", v1=("-1", "100000"))) is None
+    assert cgroup_cpu_limit(_cgroup(tmp_path / "e", v2="garbage")) is None
+    assert cgroup_cpu_limit(tmp_path / "missing") is None
+
+
+def test_threads_are_capped_by_the_quota_never_raised_and_left_alone_when_the_user_chose(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: set(range(64)))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(8)
+        quota = _cgroup(tmp_path / "quota", v2="250000 100000")  # docker --cpus 2.5
+        assert usable_cpus(quota) == (3, "cgroup quota of 2.5 CPUs")
+        assert configure_threads(quota) == 3 and torch.get_num_threads() == 3
+        assert configure_threads(tmp_path / "none") == 3  # 64 usable CPUs: never raised
+        torch.set_num_threads(8)
+        monkeypatch.setenv("OMP_NUM_THREADS", "8")
+        assert configure_threads(quota) == 8  # the user's choice wins
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_gradient_accumulation_divides_the_optimizer_steps(
