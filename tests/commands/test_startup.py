@@ -18,7 +18,7 @@ import pytest
 HEAVY = ("torch", "numpy", "transformers", "spacy", "seqeval", "safetensors")
 
 CHILD = """
-import contextlib, io, json, sys
+import contextlib, io, json, os, sys
 from mtdnn.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
@@ -26,12 +26,15 @@ with contextlib.redirect_stdout(out):
         main(sys.argv[1:])
     except SystemExit as exc:
         code = exc.code
-print(json.dumps({"code": code, "out": out.getvalue(), "heavy": [m for m in HEAVY if m in sys.modules]}))
+heavy = [m for m in HEAVY if m in sys.modules]
+wait = os.environ.get("OMP_WAIT_POLICY")
+print(json.dumps({"code": code, "out": out.getvalue(), "heavy": heavy, "wait": wait}))
 """
 
 
-def _run(*args: str) -> dict[str, object]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MTDNN_")}
+def _run(*args: str, **extra_env: str) -> dict[str, object]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("MTDNN_", "OMP_"))}
+    env.update(extra_env)
     completed = subprocess.run(
         [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{CHILD}", *args],
         capture_output=True,
@@ -65,3 +68,10 @@ def test_installed_plugins_are_loaded_without_importing_their_components() -> No
     assert bio["hooks"] == ["mtdnn_jsonnet_paths", "mtdnn_register"]
     assert report["failures"] == []
     assert result["heavy"] == []
+
+
+def test_openmp_threads_wait_passively_unless_the_user_chose_otherwise() -> None:
+    # Set before any command imports torch (the test above): two jobs on one machine then share
+    # the cores instead of spinning against each other (bench/bench_threads.py).
+    assert _run("train", "--help")["wait"] == "PASSIVE"
+    assert _run("train", "--help", OMP_WAIT_POLICY="ACTIVE")["wait"] == "ACTIVE"
