@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep our own bars readable
     # Idle OpenMP threads sleep instead of spinning, so two jobs on one machine do not fight for
-    # the cores (bench/bench_threads.py: 1.8x faster for two at once, a lone job unchanged). It
+    # the cores (bench/bench_threads.py: 1.9x sooner for two at once, a lone job unchanged). It
     # must be set before torch starts its thread pool, which no command has done yet here.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     configure_logging(verbose=bool({"-v", "--verbose"} & set(args)))
