@@ -72,7 +72,9 @@ def run(layout: str, config_path: Path, run_dir: Path) -> dict[str, float]:
     started = time.perf_counter()
     subprocess.run(command, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - started
-    [record] = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    from mtdnn.rundir import RunDirectory
+
+    [record] = RunDirectory(run_dir).read_records()
     return {
         "train": record["train_seconds"],
         "eval": record["eval_seconds"],
@@ -89,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        config_path = Path(folder) / "config.json"
+        config_path = Path(folder) / "rte.json"
         config_path.write_text(json.dumps(config(args.data_root, args.examples)))
         for layout in ("1x2", "2x1"):
             print(f"running {layout} ...", file=sys.stderr, flush=True)
