@@ -105,13 +105,11 @@ def predict_file(
     examples = tuple(read_raw_examples(input_path))
     if not examples:
         raise DataError("no inputs", file=str(input_path))
-    count = 0
-    for record in predict_examples(
+    records = predict_examples(
         experiment, model, examples, task=task, device=device, words=words, source=str(input_path)
-    ):
-        output.write(json.dumps(record) + "\n")
-        count += 1
-    return count
+    )
+    output.writelines(json.dumps(record) + "\n" for record in records)
+    return len(records)
 
 
 def predict_examples(

@@ -169,6 +169,7 @@ def _training(registry: Registry) -> None:
         RDropObjective,
         Scheduler,
         TaskLossObjective,
+        TrimMemory,
     )
 
     registry.add(Optimizer, "adamw", AdamW)
@@ -176,5 +177,6 @@ def _training(registry: Registry) -> None:
     registry.add(Scheduler, "linear", LinearSchedule)
     registry.add(Scheduler, "constant", ConstantSchedule)
     registry.add(Callback, "early_stopping", EarlyStopping)
+    registry.add(Callback, "trim_memory", TrimMemory)
     registry.add(Objective, "task_loss", TaskLossObjective)
     registry.add(Objective, "r_drop", RDropObjective)

@@ -48,6 +48,10 @@ class HuggingFaceEncoder(Encoder):
             storing them: less memory, about a third more compute; results are unchanged.
         random_init: Build the model from the folder's ``config.json`` with random weights (for
             masked-LM pre-training from scratch); the tokenizer still comes from the folder.
+        pad_to_multiple_of: Pad each batch to a multiple of this many tokens (capped at the
+            model's position limit), not just to its longest row: fewer distinct batch shapes,
+            which GPUs' matrix units like and which keep the CPU allocator's heap from
+            fragmenting (less peak memory, see docs/performance.md); 1 pads to the longest row.
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class HuggingFaceEncoder(Encoder):
         freeze_layers: int = 0,
         gradient_checkpointing: bool = False,
         random_init: bool = False,
+        pad_to_multiple_of: int = 1,
     ) -> None:
         super().__init__()
         from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -97,6 +102,11 @@ class HuggingFaceEncoder(Encoder):
             )
         self.pooling: Pooling = ("pooler" if has_pooler else "cls") if pooling == "auto" else pooling
         self.input_names = tuple(self.tokenizer.model_input_names)
+        if pad_to_multiple_of < 1:
+            raise ConfigurationError(
+                f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}", path="pad_to_multiple_of"
+            )
+        self.pad_to_multiple_of = pad_to_multiple_of
         self._templates: dict[bool, _Template] = {}
         if self.tokenizer.pad_token_id is None:
             raise ConfigurationError(f"the tokenizer in {str(folder)!r} has no pad token", path="model")
@@ -219,8 +229,15 @@ class HuggingFaceEncoder(Encoder):
         return int(limit) - (int(offset) + 1 if offset is not None else 0)
 
     def collate(self, features: Sequence[Features]) -> dict[str, torch.Tensor]:
-        """Pad to the longest sequence with the tokenizer's pad id on its padding side."""
+        """Pad to the longest sequence (or the next multiple of ``pad_to_multiple_of``) with the pad id.
+
+        Padding goes on the tokenizer's padding side.
+        """
         longest = max(len(f["input_ids"]) for f in features)
+        if self.pad_to_multiple_of > 1:
+            rounded = -(-longest // self.pad_to_multiple_of) * self.pad_to_multiple_of
+            limit = self.max_positions
+            longest = max(longest, rounded if limit is None else min(rounded, limit))
         pad_values = {"input_ids": int(self.tokenizer.pad_token_id)}
         left = self.tokenizer.padding_side == "left"
         batch: dict[str, torch.Tensor] = {}

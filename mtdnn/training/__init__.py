@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mtdnn.training.callbacks import Callback, EarlyStopping
+from mtdnn.training.callbacks import Callback, EarlyStopping, TrimMemory
 from mtdnn.training.objective import Objective, RDropObjective, TaskLossObjective
 from mtdnn.training.optim import Adamax, AdamW, ConstantSchedule, LinearSchedule, Optimizer, Scheduler
 from mtdnn.training.state import TrainerControl, TrainerState
@@ -21,4 +21,5 @@ __all__ = [
     "TaskLossObjective",
     "TrainerControl",
     "TrainerState",
+    "TrimMemory",
 ]

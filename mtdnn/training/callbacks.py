@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import logging
+from collections.abc import Callable
+
 from mtdnn.errors import ConfigurationError
 from mtdnn.training.state import TrainerControl, TrainerState
 
-__all__ = ["Callback", "EarlyStopping"]
+__all__ = ["Callback", "EarlyStopping", "TrimMemory", "malloc_trim"]
+
+logger = logging.getLogger(__name__)
 
 
 class Callback:
@@ -47,3 +54,40 @@ class EarlyStopping(Callback):
         """Request a stop once the score has stalled for ``patience`` evaluations."""
         if state.evaluations_since_best >= self.patience:
             control.should_stop = True
+
+
+def malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or ``None`` where the C library has none (macOS, musl, Windows)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None)  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+class TrimMemory(Callback):
+    """Hands the C heap's free memory back to the system every ``every`` optimizer steps.
+
+    Batches of many lengths leave glibc's heap fragmented, so a process's memory grows over the
+    first steps and stays high; ``malloc_trim`` returns the free pages. Every 10 steps it cost no
+    measurable speed on a 2-core CPU and lowered the peak by 0.1 GB; every step it cost 25 %
+    (docs/performance.md). Where the C library has no ``malloc_trim`` it logs so and does nothing.
+
+    Args:
+        every: Optimizer steps between trims.
+    """
+
+    def __init__(self, *, every: int = 10) -> None:
+        if every < 1:
+            raise ConfigurationError(f"every must be at least 1, got {every}", path="every")
+        self.every = every
+        self.trim = malloc_trim()
+        if self.trim is None:
+            logger.info("trim_memory: this C library has no malloc_trim; nothing will be trimmed")
+
+    def on_step_end(self, state: TrainerState, control: TrainerControl) -> None:
+        """Trim at every ``every``-th step."""
+        if self.trim is not None and state.global_step % self.every == 0:
+            self.trim(0)

@@ -87,3 +87,30 @@ def test_a_folder_without_a_model_is_a_configuration_error(tmp_path: Path, regis
         build(registry, Encoder, {"type": "hf", "model": str(tmp_path)}, path="encoder")
     assert info.value.path == "encoder.model"
     assert "mtdnn registry list --kind pretrained" in str(info.value)
+
+
+def test_pad_to_multiple_of_rounds_the_batch_width_and_changes_no_real_tokens_state(tiny_bert: Path) -> None:
+    plain = HuggingFaceEncoder(str(tiny_bert)).eval()
+    padded = HuggingFaceEncoder(str(tiny_bert), pad_to_multiple_of=8).eval()
+    examples = [Example("1", "the cat sat on the mat"), Example("2", "a dog")]
+    features = plain.featurize(examples, max_length=32)
+    narrow, wide = plain.collate(features), padded.collate(features)
+    assert narrow["input_ids"].shape == (2, 8) and wide["input_ids"].shape == (2, 8)  # 8 already
+    features = plain.featurize([Example("1", "the cat sat on the mat again"), examples[1]], max_length=32)
+    narrow, wide = plain.collate(features), padded.collate(features)
+    assert narrow["input_ids"].shape == (2, 9) and wide["input_ids"].shape == (2, 16)
+    assert wide["attention_mask"][:, 9:].sum() == 0
+    assert (wide["input_ids"][:, 9:] == plain.tokenizer.pad_token_id).all()
+    with torch.no_grad():
+        a, b = plain(narrow), padded(wide)
+    assert torch.allclose(a.hidden, b.hidden[:, :9], atol=1e-5)
+    assert torch.allclose(a.pooled, b.pooled, atol=1e-5)
+
+
+def test_pad_to_multiple_of_never_pads_past_the_position_limit(tiny_bert: Path) -> None:
+    encoder = HuggingFaceEncoder(str(tiny_bert), pad_to_multiple_of=10_000)
+    features = encoder.featurize([Example("1", "a cat")], max_length=16)
+    assert encoder.max_positions is not None
+    assert encoder.collate(features)["input_ids"].shape[1] == encoder.max_positions
+    with pytest.raises(ConfigurationError, match="pad_to_multiple_of must be at least 1"):
+        HuggingFaceEncoder(str(tiny_bert), pad_to_multiple_of=0)

@@ -13,7 +13,7 @@ from mtdnn.api import train
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
-from mtdnn.training.callbacks import Callback
+from mtdnn.training.callbacks import Callback, TrimMemory, malloc_trim
 from mtdnn.training.device import (
     autocast,
     cgroup_cpu_limit,
@@ -233,3 +233,31 @@ def test_resuming_an_early_stopped_run_does_not_train_further(
     again = train(config, tmp_path / "run", registry, resume=True)
     assert again.state.epoch == 2 and again.state.global_step == first.state.global_step
     assert len(RunDirectory(tmp_path / "run").read_records()) == 2
+
+
+def test_trim_memory_trims_the_c_heap_every_n_optimizer_steps(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    trims: list[int] = []
+
+    class Recording(TrimMemory):
+        def on_step_end(self, state: TrainerState, control: TrainerControl) -> None:
+            self.trim = lambda _pad: trims.append(state.global_step) or 1  # records the step instead
+            super().on_step_end(state, control)
+
+    config = quickstart_config(repo_root, tiny_bert, epochs=1)
+    train(config, tmp_path / "run", registry, callbacks=[Recording(every=10)])
+    assert trims == [10, 20, 30, 40]  # 45 steps
+    with pytest.raises(ConfigurationError, match="every must be at least 1"):
+        TrimMemory(every=0)
+
+
+def test_malloc_trim_is_glibcs_where_there_is_one() -> None:
+    trim = malloc_trim()
+    if trim is None:
+        pytest.skip("this C library has no malloc_trim")
+    assert trim(0) in (0, 1)  # 1: memory was released, 0: there was none to release
+
+
+def test_trim_memory_is_registered_for_configs(registry: Registry) -> None:
+    assert registry.resolve(Callback, "trim_memory", path="callbacks[0]") is TrimMemory
