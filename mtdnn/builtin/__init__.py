@@ -1,6 +1,6 @@
-"""The hook modules of the built-in packages: the plugins that register the core's components.
+"""The built-in plugins that register the core's kinds (:mod:`.kinds`) and components (:mod:`.components`).
 
-Each module implements ``mtdnn_register`` for one package and imports that package only inside the
-hook, so loading the plugins (which every command does, ``mtdnn --help`` included) imports neither
-torch nor transformers. The packages themselves (:mod:`mtdnn.heads`, ...) only define components.
+They import the packages that define the components only inside their hooks, so loading the
+plugins (which every command does, ``mtdnn --help`` included) imports neither torch nor
+transformers. The packages themselves (:mod:`mtdnn.heads`, ...) only define components.
 """
