@@ -19,37 +19,24 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from bench_training import FOLDERS, cpu_name
+from bench_training import FOLDERS, cpu_name, mtdnn_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def config(data_root: Path, examples: int) -> dict[str, object]:
+def config(data_root: Path, examples: int) -> dict[str, Any]:
     folder = data_root / "glue" / FOLDERS["rte"]
-    return {
-        "seed": 13,
-        "encoder": {"type": "hf", "model": "all_minilm_l6_v2"},
-        "tasks": {
-            "rte": {
-                "reader": {"type": "glue", "task": "rte"},
-                "head": "classification",
-                "loss": "cross_entropy",
-                "metrics": ["accuracy"],
-                "train": str(folder / "train.tsv"),
-                "dev": str(folder / "dev.tsv"),
-                "batch_size": 32,
-                "max_length": 128,
-                "train_limit": examples,
-            }
-        },
-        "trainer": {
-            "epochs": 1,
-            "optimizer": {"type": "adamw", "lr": 5e-5},
-            "progress_bar": False,
-            "device": "cpu",
-        },
+    train, dev = str(folder / "train.tsv"), str(folder / "dev.tsv")
+    experiment = mtdnn_config("rte", train=train, dev=dev, batch_size=32, train_limit=examples)
+    trainer = {
+        "epochs": 1,
+        "optimizer": {"type": "adamw", "lr": 5e-5},
+        "progress_bar": False,
+        "device": "cpu",
     }
+    return {**experiment, "trainer": trainer}
 
 
 def run(layout: str, config_path: Path, run_dir: Path) -> dict[str, float]:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_training import FOLDERS, MAX_LENGTH, _minilm, cpu_name
+from bench_training import FOLDERS, MAX_LENGTH, _minilm, cpu_name, mtdnn_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEMS = ("mtdnn", "pipeline", "pipeline64")
@@ -44,19 +44,7 @@ def run_mtdnn(data_root: Path, task: str, repeats: int) -> list[float]:
     from mtdnn.hooks import build_registry, get_plugin_manager
     from mtdnn.types import Example
 
-    config: dict[str, Any] = {
-        "encoder": {"type": "hf", "model": "all_minilm_l6_v2"},
-        "tasks": {
-            task: {
-                "reader": {"type": "glue", "task": task},
-                "head": "classification",
-                "loss": "cross_entropy",
-                "metrics": ["accuracy"],
-                "max_length": MAX_LENGTH,
-                "eval_batch_size": 64,
-            }
-        },
-    }
+    config = mtdnn_config(task, eval_batch_size=64)
     experiment = build_experiment(config, build_registry(get_plugin_manager(autoload=False)))
     model = experiment.model().eval()
     raw = [Example(id=e.id, text_a=e.text_a, text_b=e.text_b) for e in _dev(data_root, task)]

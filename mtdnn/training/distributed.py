@@ -74,13 +74,8 @@ class DistributedContext:
             return order, rows
         gathered: list[tuple[list[int], list[torch.Tensor]] | None] = [None] * self.world_size
         dist.all_gather_object(gathered, (order, rows))
-        all_order: list[int] = []
-        all_rows: list[torch.Tensor] = []
-        for part in gathered:
-            assert part is not None
-            all_order += part[0]
-            all_rows += part[1]
-        return all_order, all_rows
+        parts = [part for part in gathered if part is not None]
+        return [i for part in parts for i in part[0]], [row for part in parts for row in part[1]]
 
 
 def setup_distributed(device: torch.device) -> DistributedContext:

@@ -67,7 +67,7 @@ def predict_task(
     row_scores: list[torch.Tensor] = []
     head = model.head(task.name)
     batches = list(batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups))
-    if dist is not None and dist.enabled:
+    if dist is not None:  # one process: rank 0 of 1 takes every batch
         batches = batches[dist.rank :: dist.world_size]
     for indices in batches:
         batch = model.prepare(make_batch(data, indices, model.encoder).to(device))
@@ -76,7 +76,7 @@ def predict_task(
         row_scores.extend(head.row_scores(output, batch))
         order.extend(indices)
     model.train(was_training)
-    if dist is not None and dist.enabled:
+    if dist is not None:
         order, row_scores = dist.gather_rows(order, row_scores)
     in_row_order: list[torch.Tensor] = [torch.empty(0)] * len(order)
     for position, row in enumerate(order):
