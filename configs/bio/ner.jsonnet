@@ -2,7 +2,8 @@
 //   mtdnn train configs/bio/ner.jsonnet -s runs/ncbi -A corpus=NCBI-disease-IOB
 //   mtdnn evaluate runs/ncbi --split test
 // `corpus` is NCBI-disease-IOB, BC5CDR-IOB or BC2GM-IOB, and the task is named after it (ncbi,
-// bc5cdr, bc2gm); needs `pip install -e ./bio`.
+// bc5cdr, bc2gm); needs `pip install -e ./bio`. `objective` is a training objective, e.g.
+// --tla-code "objective={type: 'smart'}" (docs/adversarial.md).
 local bio = import 'bio.libsonnet';
 
 function(
@@ -15,6 +16,7 @@ function(
   max_length=128,
   train_limit=null,
   seed=13,
+  objective=null,
 ) {
   seed: seed,
   encoder: { type: 'hf', model: encoder },
@@ -27,5 +29,6 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',
+    [if objective != null then 'objective']: objective,
   },
 }

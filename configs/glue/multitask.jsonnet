@@ -3,7 +3,8 @@
 //   ... -A tasks=rte,mrpc,stsb --tla-code 'limits={sst2: 2000}' -A sampler=temperature
 //   ... --tla-code mlm_auxiliary=true   (adds masked-LM over the tasks' training text as an auxiliary task)
 // `data_root/glue` holds the official GLUE folders; `tasks` is a comma-separated list; `limits` caps the training examples of some tasks
-// (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1).
+// (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1); `objective` a
+// training objective (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md).
 local glue = import 'glue.libsonnet';
 local mlm = import 'mlm.libsonnet';
 
@@ -18,6 +19,7 @@ function(
   sampler='shuffle_all',
   mlm_auxiliary=false,
   seed=13,
+  objective=null,
 ) {
   seed: seed,
   encoder: { type: 'hf', model: encoder },
@@ -30,5 +32,6 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',  // mean over the tasks of each task's main metric
+    [if objective != null then 'objective']: objective,
   },
 }

@@ -2,7 +2,8 @@
 //   mtdnn train configs/glue/single_task.jsonnet -s runs/sst2 -A task=sst2 -A data_root=../shared/data
 // `data_root/glue` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name;
 // `dev` names the dev file inside the task's folder (MNLI: dev_matched.tsv or dev_mismatched.tsv);
-// `init_from` a multi-task run to fine-tune from (MT-DNN's second stage).
+// `init_from` a multi-task run to fine-tune from (MT-DNN's second stage); `objective` a training objective
+// (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md).
 local glue = import 'glue.libsonnet';
 
 function(
@@ -18,6 +19,7 @@ function(
   init_from=null,
   seed=13,
   precision='fp32',
+  objective=null,
 ) {
   seed: seed,
   [if init_from != null then 'init_from']: init_from,
@@ -30,5 +32,6 @@ function(
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',  // with one task: that task's main metric
     precision: precision,
+    [if objective != null then 'objective']: objective,
   },
 }

@@ -20,6 +20,7 @@ def mtdnn_register(registry: Registry) -> None:
     _readers(registry)
     _metrics(registry)
     _training(registry)
+    _adversarial(registry)
 
 
 def _encoders(registry: Registry) -> None:
@@ -180,3 +181,21 @@ def _training(registry: Registry) -> None:
     registry.add(Callback, "trim_memory", TrimMemory)
     registry.add(Objective, "task_loss", TaskLossObjective)
     registry.add(Objective, "r_drop", RDropObjective)
+
+
+def _adversarial(registry: Registry) -> None:
+    """Register the adversarial training objectives."""
+    from mtdnn.adversarial import (
+        FgmObjective,
+        FreeLbObjective,
+        PgdObjective,
+        ProximalObjective,
+        SmartObjective,
+    )
+    from mtdnn.training import Objective
+
+    registry.add(Objective, "smart", SmartObjective)
+    registry.add(Objective, "proximal", ProximalObjective)
+    registry.add(Objective, "freelb", FreeLbObjective)
+    registry.add(Objective, "fgm", FgmObjective)
+    registry.add(Objective, "pgd", PgdObjective)

@@ -168,10 +168,11 @@ class Trainer:
                 task=self.tasks[name],
                 global_step=state.global_step,
                 total_steps=state.total_steps,
+                backward=self._backward,
             )
             with autocast(self.device, self.precision):
                 result = self.objective(step)
-            self.parts.scaler.scale(result.loss / accumulation).backward()  # type: ignore[no-untyped-call]
+            self._backward(result.loss)
             self.averages.add({"loss": result.loss, **result.scalars})
             accumulated += 1
             state.batches_done = position + 1
@@ -200,6 +201,11 @@ class Trainer:
                     return False
         progress.close()
         return True
+
+    def _backward(self, loss: torch.Tensor) -> None:
+        """Back-propagate a batch's loss (or part of it), outside autocast, accumulated and scaled."""
+        with torch.autocast(self.device.type, enabled=False):
+            self.parts.scaler.scale(loss / self.settings.accumulation_steps).backward()  # type: ignore[no-untyped-call]
 
     def _optimizer_step(self) -> None:
         optimizer, scaler = self.parts.optimizer, self.parts.scaler

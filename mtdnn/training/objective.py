@@ -9,7 +9,7 @@ wrap an ``inner`` objective and add a term of their own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -28,8 +28,20 @@ __all__ = [
     "Step",
     "TaskLossObjective",
     "WrappingObjective",
+    "compose",
     "require_divergence",
 ]
+
+
+def _backward(loss: torch.Tensor) -> None:
+    loss.backward()  # type: ignore[no-untyped-call]
+
+
+def compose(first: Perturbation | None, second: Perturbation | None) -> Perturbation | None:
+    """The perturbation that applies ``first`` and then ``second`` (either may be ``None``)."""
+    if first is None or second is None:
+        return first if second is None else second
+    return lambda embeddings: second(first(embeddings))
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,14 @@ class Step:
         task: The batch's task (its loss, ``loss_weight`` and settings).
         global_step: Optimizer steps taken before this batch.
         total_steps: Optimizer steps of the whole run.
+        backward: Back-propagates part of the batch's loss at once, as the loop back-propagates
+            the loss an objective returns (divided by the gradient-accumulation steps, scaled for
+            fp16, outside autocast), so that parameter gradients add up. For objectives that
+            take several backward passes per batch (FreeLB); what they back-propagate this way
+            must not also be in the loss they return (return it detached).
+        perturb: A perturbation of the word embeddings that every forward pass of this step
+            applies (set by a wrapping adversarial objective for its inner one with
+            :meth:`perturbed`); ``None`` for clean inputs.
     """
 
     model: Callable[..., HeadOutput]
@@ -55,15 +75,29 @@ class Step:
     task: Task
     global_step: int = 0
     total_steps: int = 0
+    backward: Callable[[torch.Tensor], None] = _backward
+    perturb: Perturbation | None = None
 
     @property
     def head(self) -> Head:
         """The head of the batch's task."""
         return self.module.head(self.batch.task)
 
-    def forward(self, *, perturb: Perturbation | None = None) -> HeadOutput:
-        """Run the model on the batch (with ``perturb`` applied to its word embeddings, if given)."""
-        return self.model(self.batch, perturb=perturb)
+    def forward(self, *, perturb: Perturbation | None = None, sync: bool = True) -> HeadOutput:
+        """Run the model on the batch.
+
+        Args:
+            perturb: Applied to the word embeddings, after the step's own :attr:`perturb`.
+            sync: Run :attr:`model` (gradients synchronised across data-parallel ranks); with
+                ``False`` the bare :attr:`module`, for passes whose gradient only goes to a
+                perturbation (``torch.autograd.grad``), never into the parameters.
+        """
+        model = self.model if sync else self.module
+        return model(self.batch, perturb=compose(self.perturb, perturb))
+
+    def perturbed(self, perturb: Perturbation) -> Step:
+        """This step with ``perturb`` applied in every forward pass (to hand to an inner objective)."""
+        return replace(self, perturb=compose(self.perturb, perturb))
 
     def task_loss(self, output: HeadOutput) -> torch.Tensor:
         """The task's loss of ``output`` times the task's ``loss_weight``."""

@@ -24,7 +24,7 @@ def _invoke(*args: str, plugins: tuple[str, ...] = ()) -> str:
 
 
 def _tla_names(config: Path) -> set[str]:
-    signature = re.search(r"function\s*\((.*?)\)\s*\{", config.read_text(), re.S)
+    signature = re.search(r"^function\s*\((.*?)\)\s*(?:\{|\n)", config.read_text(), re.S | re.M)
     return set(re.findall(r"(\w+)\s*=", signature.group(1))) if signature else set()
 
 

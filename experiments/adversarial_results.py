@@ -1,0 +1,185 @@
+"""Reproduce the adversarial-training table of docs/results.md (the MT-DNN toolkit's Table 2 at our scale).
+
+For every seed, one after another: each task alone, each task alone with SMART, all tasks
+together, all tasks together with SMART, and one task alone with SMART and its proximal term
+(configs/glue/single_task.jsonnet and multitask.jsonnet with an ``objective``); with ``--ner``
+also NCBI-disease NER with and without SMART (configs/bio/ner.jsonnet). It prints the best dev
+score of every setting as mean ± standard deviation over the seeds, and the seconds per epoch
+of each adversarial setting relative to its plain one. Finished runs are reused and interrupted
+ones resumed, so the sweep can be stopped and started again; ``--report`` prints the table of
+the runs finished so far without training anything.
+
+    python experiments/adversarial_results.py --runs runs/adversarial --seeds 1 2 3 --ner > table.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from glue_results import EXTRA, MAIN, _finished, _mean_std, add_run_arguments, run
+
+from mtdnn.rundir import RunDirectory
+
+SMART = "{type: 'smart'}"
+SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
+NER = "NCBI-disease-IOB"
+
+
+def _epoch_seconds(run_dir: Path) -> float | None:
+    """The mean training seconds per epoch of a finished run."""
+    records = RunDirectory(run_dir).read_records() if run_dir.is_dir() else []
+    seconds = [record["train_seconds"] for record in records]
+    return statistics.mean(seconds) if seconds else None
+
+
+class Sweep:
+    """Runs (or, with ``report``, only looks up) the settings and collects their scores."""
+
+    def __init__(self, runs: Path, report: bool) -> None:
+        self.runs, self.report = runs, report
+        self.scores: dict[tuple[str, str], list[dict[str, float]]] = {}
+        self.seconds: dict[tuple[str, str], list[float]] = {}  # (setting, tasks) -> s/epoch of each run
+
+    def add(self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str]) -> None:
+        """Train (unless reporting) ``name`` and record its best dev scores under ``setting``."""
+        run_dir = self.runs / name
+        run_files = RunDirectory(run_dir)
+        if self.report and not (
+            run_files.config.is_file() and _finished(run_files) and run_files.has_model()
+        ):
+            return
+        best = run(config, run_dir, tlas)
+        for task in tasks:
+            self.scores.setdefault((setting, task), []).append(best[task])
+        seconds = _epoch_seconds(run_dir)
+        if seconds is not None:
+            self.seconds.setdefault((setting, ",".join(tasks)), []).append(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_arguments(parser, holding="glue/ and NCBI-disease-IOB/")
+    parser.add_argument("--tasks", nargs="+", default=["rte", "mrpc", "sst2"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument(
+        "--limits", nargs="*", default=["sst2=3000"], help="TASK=N caps a task's training examples"
+    )
+    parser.add_argument(
+        "--proximal-task", default="rte", help="the task trained alone with SMART + proximal term"
+    )
+    parser.add_argument("--ner", action="store_true", help="also NCBI-disease NER with and without SMART")
+    parser.add_argument("--ner-seeds", nargs="+", type=int, help="seeds of the NER runs (default: --seeds)")
+    parser.add_argument(
+        "--report", action="store_true", help="print the table of finished runs; train nothing"
+    )
+    args = parser.parse_args()
+    limits = dict(item.split("=") for item in args.limits)
+    limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
+    sweep = Sweep(args.runs, args.report)
+    for seed in args.seeds:
+        common = [
+            "-A",
+            f"data_root={args.data_root}",
+            "--tla-code",
+            f"seed={seed}",
+            "--tla-code",
+            f"epochs={args.epochs}",
+        ]
+        for task in args.tasks:
+            single = [*common, "-A", f"task={task}"] + (
+                ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
+            )
+            sweep.add(
+                "single-task", f"single-{task}-seed{seed}", "configs/glue/single_task.jsonnet", single, [task]
+            )
+            sweep.add(
+                "single-task + SMART",
+                f"single-smart-{task}-seed{seed}",
+                "configs/glue/single_task.jsonnet",
+                [*single, "--tla-code", f"objective={SMART}"],
+                [task],
+            )
+            if task == args.proximal_task:
+                sweep.add(
+                    "single-task + SMART + proximal",
+                    f"single-smart-proximal-{task}-seed{seed}",
+                    "configs/glue/single_task.jsonnet",
+                    [*single, "--tla-code", f"objective={SMART_PROXIMAL}"],
+                    [task],
+                )
+        multi = [*common, "-A", f"tasks={','.join(args.tasks)}", "--tla-code", f"limits={limit_code}"]
+        sweep.add("multi-task", f"multitask-seed{seed}", "configs/glue/multitask.jsonnet", multi, args.tasks)
+        sweep.add(
+            "multi-task + SMART",
+            f"multitask-smart-seed{seed}",
+            "configs/glue/multitask.jsonnet",
+            [*multi, "--tla-code", f"objective={SMART}"],
+            args.tasks,
+        )
+    if args.ner:
+        for seed in args.ner_seeds or args.seeds:
+            ner = ["-A", f"data_root={args.data_root}", "-A", f"corpus={NER}", "--tla-code", f"seed={seed}"]
+            ner += ["--tla-code", f"epochs={args.epochs}"]
+            sweep.add("NER", f"ncbi-seed{seed}", "configs/bio/ner.jsonnet", ner, ["ncbi"])
+            smart = [*ner, "--tla-code", f"objective={SMART}"]
+            sweep.add("NER + SMART", f"ncbi-smart-seed{seed}", "configs/bio/ner.jsonnet", smart, ["ncbi"])
+    print(report(sweep, args.tasks))
+
+
+def report(sweep: Sweep, tasks: list[str]) -> str:
+    """The GLUE table, the NER table (if run) and the cost of each adversarial setting, in markdown."""
+    settings = [
+        "single-task",
+        "single-task + SMART",
+        "single-task + SMART + proximal",
+        "multi-task",
+        "multi-task + SMART",
+    ]
+    header = [f"{task} ({MAIN[task]}" + (f" / {EXTRA[task]})" if task in EXTRA else ")") for task in tasks]
+    lines = ["| setting | seeds | " + " | ".join(header) + " |", "|---" * (len(tasks) + 2) + "|"]
+    for setting in settings:
+        found = [sweep.scores.get((setting, task), []) for task in tasks]
+        if not any(found):
+            continue
+        cells = [_cell(runs, MAIN[task], EXTRA.get(task)) for runs, task in zip(found, tasks, strict=True)]
+        seeds = max(len(runs) for runs in found)
+        lines.append(f"| {setting} | {seeds} | " + " | ".join(cells) + " |")
+    ner = [(s, sweep.scores.get((s, "ncbi"), [])) for s in ("NER", "NER + SMART")]
+    if any(runs for _, runs in ner):
+        lines += ["", "| setting | seeds | ncbi (f1 / precision / recall) |", "|---|---|---|"]
+        for setting, runs in ner:
+            if runs:
+                cells = " / ".join(_mean_std([r[key] for r in runs]) for key in ("f1", "precision", "recall"))
+                lines.append(f"| {setting} | {len(runs)} | {cells} |")
+    plain = {
+        "single-task + SMART": "single-task",
+        "single-task + SMART + proximal": "single-task",
+        "multi-task + SMART": "multi-task",
+        "NER + SMART": "NER",
+    }
+    rows = []
+    for setting, baseline in plain.items():
+        ratios = [  # per task set: the mean s/epoch of its runs over the plain setting's
+            statistics.mean(times) / statistics.mean(sweep.seconds[(baseline, tasks)])
+            for (name, tasks), times in sweep.seconds.items()
+            if name == setting and (baseline, tasks) in sweep.seconds
+        ]
+        if ratios:
+            rows.append(f"| {setting} | {baseline} | {statistics.mean(ratios):.2f}x |")
+    if rows:
+        lines += ["", "| setting | against | seconds per epoch, ratio |", "|---|---|---|", *rows]
+    return "\n".join(lines)
+
+
+def _cell(runs: list[dict[str, float]], main: str, extra: str | None) -> str:
+    if not runs:
+        return "-"
+    cell = _mean_std([r[main] for r in runs])
+    return cell + (" / " + _mean_std([r[extra] for r in runs]) if extra else "")
+
+
+if __name__ == "__main__":
+    main()
