@@ -21,6 +21,7 @@ from mtdnn.registry import Registry
 from mtdnn.task import Task, TaskSettings
 from mtdnn.training.objective import Objective, Step
 from mtdnn.types import Answer, Example
+from tests.encoders.families import FAMILIES
 
 OBJECTIVES: dict[str, dict[str, Any]] = {
     "smart": {"type": "smart", "epsilon": 1e-2, "step_size": 1e-2},
@@ -171,3 +172,14 @@ def test_the_lstm_encoder_trains_under_every_objective(
 ) -> None:
     reported = _train(registry, _encoder("lstm", tiny_bert), "classification", OBJECTIVES[objective])
     assert all(math.isfinite(value) for value in reported.values()), reported
+
+
+@pytest.mark.parametrize("objective", ["smart_proximal", "freelb", "fgm"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_encoder_family_trains_under_the_objectives(
+    registry: Registry, family_dirs: dict[str, Path], family: str, objective: str
+) -> None:
+    encoder = HuggingFaceEncoder(str(family_dirs[family]))
+    reported = _train(registry, encoder, "classification", OBJECTIVES[objective])
+    assert all(math.isfinite(value) for value in reported.values()), reported
+    assert reported["embedding_rms"] > 0
