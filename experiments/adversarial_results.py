@@ -4,8 +4,8 @@ For every seed, one after another: each task alone, each task alone with SMART, 
 together, all tasks together with SMART, and one task alone with SMART and its proximal term
 (configs/glue/single_task.jsonnet and multitask.jsonnet with an ``objective``); with ``--ner``
 also NCBI-disease NER with and without SMART (configs/bio/ner.jsonnet). It prints the best dev
-score of every setting as mean ± standard deviation over the seeds, and the seconds per epoch
-of each adversarial setting relative to its plain one. Finished runs are reused and interrupted
+score of every setting as mean ± standard deviation over the seeds (the cost of each objective
+is measured side by side by bench/bench_adversarial.py instead). Finished runs are reused and interrupted
 ones resumed, so the sweep can be stopped and started again; ``--report`` prints the table of
 the runs finished so far without training anything.
 
@@ -15,7 +15,6 @@ the runs finished so far without training anything.
 from __future__ import annotations
 
 import argparse
-import statistics
 from pathlib import Path
 
 from glue_results import EXTRA, MAIN, _finished, _mean_std, add_run_arguments, run
@@ -27,20 +26,12 @@ SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
 NER = "NCBI-disease-IOB"
 
 
-def _epoch_seconds(run_dir: Path) -> float | None:
-    """The mean training seconds per epoch of a finished run."""
-    records = RunDirectory(run_dir).read_records() if run_dir.is_dir() else []
-    seconds = [record["train_seconds"] for record in records]
-    return statistics.mean(seconds) if seconds else None
-
-
 class Sweep:
     """Runs (or, with ``report``, only looks up) the settings and collects their scores."""
 
     def __init__(self, runs: Path, report: bool) -> None:
         self.runs, self.report = runs, report
         self.scores: dict[tuple[str, str], list[dict[str, float]]] = {}
-        self.seconds: dict[tuple[str, str], list[float]] = {}  # (setting, tasks) -> s/epoch of each run
 
     def add(self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str]) -> None:
         """Train (unless reporting) ``name`` and record its best dev scores under ``setting``."""
@@ -53,9 +44,6 @@ class Sweep:
         best = run(config, run_dir, tlas)
         for task in tasks:
             self.scores.setdefault((setting, task), []).append(best[task])
-        seconds = _epoch_seconds(run_dir)
-        if seconds is not None:
-            self.seconds.setdefault((setting, ",".join(tasks)), []).append(seconds)
 
 
 def main() -> None:
@@ -130,7 +118,7 @@ def main() -> None:
 
 
 def report(sweep: Sweep, tasks: list[str]) -> str:
-    """The GLUE table, the NER table (if run) and the cost of each adversarial setting, in markdown."""
+    """The GLUE table and the NER table (if run), in markdown."""
     settings = [
         "single-task",
         "single-task + SMART",
@@ -152,25 +140,10 @@ def report(sweep: Sweep, tasks: list[str]) -> str:
         lines += ["", "| setting | seeds | ncbi (f1 / precision / recall) |", "|---|---|---|"]
         for setting, runs in ner:
             if runs:
-                cells = " / ".join(_mean_std([r[key] for r in runs]) for key in ("f1", "precision", "recall"))
-                lines.append(f"| {setting} | {len(runs)} | {cells} |")
-    plain = {
-        "single-task + SMART": "single-task",
-        "single-task + SMART + proximal": "single-task",
-        "multi-task + SMART": "multi-task",
-        "NER + SMART": "NER",
-    }
-    rows = []
-    for setting, baseline in plain.items():
-        ratios = [  # per task set: the mean s/epoch of its runs over the plain setting's
-            statistics.mean(times) / statistics.mean(sweep.seconds[(baseline, tasks)])
-            for (name, tasks), times in sweep.seconds.items()
-            if name == setting and (baseline, tasks) in sweep.seconds
-        ]
-        if ratios:
-            rows.append(f"| {setting} | {baseline} | {statistics.mean(ratios):.2f}x |")
-    if rows:
-        lines += ["", "| setting | against | seconds per epoch, ratio |", "|---|---|---|", *rows]
+                scores = " / ".join(
+                    _mean_std([r[key] for r in runs]) for key in ("f1", "precision", "recall")
+                )
+                lines.append(f"| {setting} | {len(runs)} | {scores} |")
     return "\n".join(lines)
 
 
