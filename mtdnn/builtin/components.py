@@ -25,11 +25,19 @@ def mtdnn_register(registry: Registry) -> None:
 
 def _encoders(registry: Registry) -> None:
     """Register the built-in encoders and pretrained model locations."""
-    from mtdnn.encoders import AllMiniLmL6V2, Encoder, HuggingFaceEncoder, LstmEncoder, PretrainedModel
+    from mtdnn.encoders import (
+        AllMiniLmL6V2,
+        AllMpnetBaseV2,
+        Encoder,
+        HuggingFaceEncoder,
+        LstmEncoder,
+        PretrainedModel,
+    )
 
     registry.add(Encoder, "hf", HuggingFaceEncoder)
     registry.add(Encoder, "lstm", LstmEncoder)
     registry.add(PretrainedModel, "all_minilm_l6_v2", AllMiniLmL6V2)
+    registry.add(PretrainedModel, "all_mpnet_base_v2", AllMpnetBaseV2)
 
 
 def _heads(registry: Registry) -> None:

@@ -5,6 +5,13 @@ from __future__ import annotations
 from mtdnn.encoders.base import Encoder
 from mtdnn.encoders.hf import HuggingFaceEncoder
 from mtdnn.encoders.lstm import LstmEncoder
-from mtdnn.encoders.pretrained import AllMiniLmL6V2, PretrainedModel
+from mtdnn.encoders.pretrained import AllMiniLmL6V2, AllMpnetBaseV2, PretrainedModel
 
-__all__ = ["AllMiniLmL6V2", "Encoder", "HuggingFaceEncoder", "LstmEncoder", "PretrainedModel"]
+__all__ = [
+    "AllMiniLmL6V2",
+    "AllMpnetBaseV2",
+    "Encoder",
+    "HuggingFaceEncoder",
+    "LstmEncoder",
+    "PretrainedModel",
+]

@@ -1,9 +1,10 @@
-"""Tiny randomly initialised models of five encoder families, with tokenizers trained on shipped text.
+"""Tiny randomly initialised models of six encoder families, with tokenizers trained on shipped text.
 
-No real RoBERTa, ELECTRA or DeBERTa weights exist offline, so each family is built here: a
+No real RoBERTa, ELECTRA or DeBERTa weights exist offline (and the real MPNet is 109 M
+parameters), so each family is built here: a
 2-layer, hidden-32 model from the family's config class, and a tokenizer of the family's own class
-over a vocabulary trained on the quickstart data (WordPiece for the BERT-likes, byte-level BPE for
-RoBERTa, Unigram for DeBERTa-v2). Dropout is off so training-mode passes are deterministic.
+over a vocabulary trained on the quickstart data (WordPiece for the BERT-likes and MPNet, byte-level
+BPE for RoBERTa, Unigram for DeBERTa-v2). Dropout is off so training-mode passes are deterministic.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 import torch
 
-FAMILIES = ("bert", "roberta", "distilbert", "electra", "deberta_v2")
+FAMILIES = ("bert", "roberta", "distilbert", "electra", "deberta_v2", "mpnet")
 
 SIZE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
 NO_DROPOUT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "[UNK]", "<mask>"]
 
 
 def shipped_texts(repo_root: Path) -> Iterator[str]:
@@ -44,6 +46,9 @@ def build_family(family: str, folder: Path, texts: list[str]) -> Path:
         ElectraConfig,
         ElectraModel,
         ElectraTokenizer,
+        MPNetConfig,
+        MPNetModel,
+        MPNetTokenizer,
         RobertaConfig,
         RobertaModel,
         RobertaTokenizer,
@@ -87,6 +92,19 @@ def build_family(family: str, folder: Path, texts: list[str]) -> Path:
             **NO_DROPOUT,
         )
         model = RobertaModel(config)
+    elif family == "mpnet":
+        vocab = _wordpiece(texts, specials=MPNET_SPECIALS)
+        tokenizer = MPNetTokenizer(vocab=vocab)
+        config = MPNetConfig(
+            vocab_size=len(vocab),
+            max_position_embeddings=130,
+            pad_token_id=vocab["<pad>"],
+            bos_token_id=vocab["<s>"],
+            eos_token_id=vocab["</s>"],
+            **SIZE,
+            **NO_DROPOUT,
+        )
+        model = MPNetModel(config)
     elif family == "deberta_v2":
         pieces = _unigram(texts)
         tokenizer = DebertaV2Tokenizer(vocab=pieces, unk_id=[p for p, _ in pieces].index("[UNK]"))
@@ -106,15 +124,13 @@ def build_family(family: str, folder: Path, texts: list[str]) -> Path:
     return folder
 
 
-def _wordpiece(texts: list[str]) -> dict[str, int]:
+def _wordpiece(texts: list[str], specials: list[str] = BERT_SPECIALS) -> dict[str, int]:
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=1000, special_tokens=BERT_SPECIALS)
-    )
+    tokenizer.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=1000, special_tokens=specials))
     return dict(tokenizer.get_vocab())
 
 
