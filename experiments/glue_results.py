@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 from mtdnn.rundir import RunDirectory
+from mtdnn.training.checkpoint import latest_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = {
@@ -38,7 +40,11 @@ def run(config: str, run_dir: Path, tlas: list[str]) -> dict[str, dict[str, floa
     if not run_files.has_model() or not _finished(run_files):
         if run_dir.exists() and not run_files.config.exists():
             raise SystemExit(f"{run_dir} exists but holds no run; remove it")
-        resume = ["--resume"] if run_files.config.is_file() else []
+        started = run_files.config.is_file()
+        if started and latest_checkpoint(run_files.checkpoints) is None and not run_files.read_records():
+            shutil.rmtree(run_dir)  # stopped before its first checkpoint: nothing to resume, start again
+            started = False
+        resume = ["--resume"] if started else []
         command = [
             sys.executable,
             str(ROOT / "cli.py"),
