@@ -21,6 +21,8 @@ __all__ = [
     "masked_mean",
     "squared_error",
     "symmetric_kl",
+    "teacher_bernoulli_kl",
+    "teacher_kl",
 ]
 
 IGNORED = -1
@@ -136,3 +138,55 @@ def squared_error(a: torch.Tensor, b: torch.Tensor, *, mask: torch.Tensor | None
         raise ValueError(f"cannot compare values of shapes {tuple(a.shape)} and {tuple(b.shape)}")
     with _float32(a):
         return masked_mean(functional.mse_loss(a.float(), b.float(), reduction="none"), mask)
+
+
+def teacher_kl(
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    *,
+    dim: int = -1,
+    temperature: float = 1.0,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``KL(teacher || student)`` of softmax distributions at ``temperature``, averaged; teacher fixed.
+
+    Each distribution runs over ``dim``; the divergence of every distribution is averaged over
+    the positions where ``mask`` (the shape of ``student`` without ``dim``) is true. Classes whose
+    teacher logit is ``-inf`` (excluded) contribute nothing. Minimising it moves the student's
+    distribution to the teacher's: it is the soft-target cross-entropy less the teacher's
+    entropy (the same gradient), so it is 0 exactly when they agree.
+
+    Returns:
+        A float32 scalar.
+    """
+    if student.shape != teacher.shape:
+        raise ValueError(f"cannot compare logits of shapes {tuple(student.shape)} and {tuple(teacher.shape)}")
+    with _float32(student):
+        log_q = torch.log_softmax(student.float() / temperature, dim=dim)
+        log_p = torch.log_softmax(teacher.detach().float() / temperature, dim=dim)
+        terms = (log_p.exp() * (log_p - log_q)).nan_to_num(0.0, posinf=0.0, neginf=0.0)
+        return masked_mean(terms.sum(dim=dim), mask)
+
+
+def teacher_bernoulli_kl(
+    student: torch.Tensor,
+    teacher: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``KL(teacher || student)`` of independent yes/no distributions (sigmoid logits), averaged.
+
+    Returns:
+        A float32 scalar, 0 exactly when the (tempered) probabilities agree.
+    """
+    if student.shape != teacher.shape:
+        raise ValueError(f"cannot compare logits of shapes {tuple(student.shape)} and {tuple(teacher.shape)}")
+    with _float32(student):
+        s, t = student.float() / temperature, teacher.detach().float() / temperature
+        p = torch.sigmoid(t)
+        # p log(p/q) + (1-p) log((1-p)/(1-q)) with log q = logsigmoid(s), log(1-q) = logsigmoid(-s)
+        terms = p * (functional.logsigmoid(t) - functional.logsigmoid(s)) + (1 - p) * (
+            functional.logsigmoid(-t) - functional.logsigmoid(-s)
+        )
+        return masked_mean(terms, mask)

@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mtdnn.heads", "mtdnn.losses"),
     ("mtdnn.model", "mtdnn.task", "mtdnn.rundir"),
     ("mtdnn.training",),
-    ("mtdnn.adversarial",),
+    ("mtdnn.adversarial", "mtdnn.distill"),
     ("mtdnn.kinds", "mtdnn.experiment", "mtdnn.archive"),
     ("mtdnn.api",),
     ("mtdnn.commands", "mtdnn.cli", "mtdnn.builtin"),

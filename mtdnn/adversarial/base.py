@@ -8,29 +8,14 @@ from mtdnn.errors import ConfigurationError
 from mtdnn.heads.base import Head
 from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
-from mtdnn.training.objective import Objective, ObjectiveOutput, WrappingObjective, require_divergence
-from mtdnn.types import HeadOutput
+from mtdnn.training.objective import Objective, WrappingObjective, require_divergence
 
-__all__ = ["AdversarialObjective", "has_divergence", "require_output"]
+__all__ = ["AdversarialObjective", "has_divergence"]
 
 
 def has_divergence(head: Head) -> bool:
     """Whether ``head`` defines :meth:`~mtdnn.heads.base.Head.divergence`."""
     return type(head).divergence is not Head.divergence
-
-
-def require_output(result: ObjectiveOutput, objective: str, inner: Objective) -> HeadOutput:
-    """The clean head output an inner objective returned.
-
-    Raises:
-        ValueError: It returned none.
-    """
-    if result.output is None:
-        raise ValueError(
-            f"{objective} needs the head output of its inner objective, "
-            f"and {type(inner).__name__} returned none"
-        )
-    return result.output
 
 
 class AdversarialObjective(WrappingObjective):

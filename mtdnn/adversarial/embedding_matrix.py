@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import torch
 
-from mtdnn.adversarial.base import AdversarialObjective, require_output
+from mtdnn.adversarial.base import AdversarialObjective
 from mtdnn.adversarial.perturbation import gradient, masked_rms, token_mask
 from mtdnn.errors import ConfigurationError
 from mtdnn.model import Perturbation
-from mtdnn.training.objective import Objective, ObjectiveOutput, Step
+from mtdnn.training.objective import Objective, ObjectiveOutput, Step, require_output
 
 __all__ = ["FgmObjective", "PgdObjective"]
 

@@ -12,7 +12,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from mtdnn.adversarial.base import AdversarialObjective, require_output
+from mtdnn.adversarial.base import AdversarialObjective
 from mtdnn.adversarial.perturbation import (
     DropoutReplay,
     Granularity,
@@ -28,7 +28,7 @@ from mtdnn.adversarial.perturbation import (
 from mtdnn.errors import ConfigurationError
 from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
-from mtdnn.training.objective import Objective, ObjectiveOutput, Step
+from mtdnn.training.objective import Objective, ObjectiveOutput, Step, require_output
 from mtdnn.types import HeadOutput
 
 __all__ = ["ProximalObjective", "SmartObjective"]

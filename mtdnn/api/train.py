@@ -184,6 +184,11 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     model.eval()
     trained = {name: task for name, task in experiment.tasks.items() if name in training}
     settings.objective.setup(model, tasks=trained, total_steps=1)  # e.g. r_drop checks the heads
+    first = {
+        name: task.load("train", experiment.encoder, limit=task.settings.batch_size)
+        for name, task in trained.items()
+    }
+    settings.objective.check_data(first)  # e.g. distillation: the rows have soft targets
     report: dict[str, dict[str, Any]] = {}
     for name, task in experiment.tasks.items():
         splits = [split for split in ("train", "dev") if task.settings.has(split)]
@@ -191,7 +196,11 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
             raise ConfigurationError("the task has neither a 'train' nor a 'dev' file", path=f"tasks.{name}")
         report[name] = {"labels": task.labels}
         for split in splits:
-            data = load_split(experiment, split, limit=task.settings.batch_size)[name]
+            data = (
+                first[name]
+                if split == "train"
+                else task.load(split, experiment.encoder, limit=task.settings.batch_size)
+            )
             batch = model.prepare(make_batch(data, range(len(data)), experiment.encoder).to(device))
             with torch.no_grad(), autocast(device, precision):
                 output = model(batch)

@@ -21,6 +21,7 @@ def mtdnn_register(registry: Registry) -> None:
     _metrics(registry)
     _training(registry)
     _adversarial(registry)
+    _distillation(registry)
 
 
 def _encoders(registry: Registry) -> None:
@@ -207,3 +208,14 @@ def _adversarial(registry: Registry) -> None:
     registry.add(Objective, "freelb", FreeLbObjective)
     registry.add(Objective, "fgm", FgmObjective)
     registry.add(Objective, "pgd", PgdObjective)
+
+
+def _distillation(registry: Registry) -> None:
+    """Register the distillation objectives."""
+    from mtdnn.distill import BamObjective, HintonObjective, MseLogitsObjective, MtdnnKdObjective
+    from mtdnn.training import Objective
+
+    registry.add(Objective, "mtdnn_kd", MtdnnKdObjective)
+    registry.add(Objective, "bam", BamObjective)
+    registry.add(Objective, "hinton", HintonObjective)
+    registry.add(Objective, "mse_logits", MseLogitsObjective)

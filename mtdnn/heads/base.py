@@ -12,6 +12,7 @@ from torch import nn
 
 from mtdnn.data.dataset import TaskData, featurize_examples
 from mtdnn.encoders.base import Encoder
+from mtdnn.functional import squared_error
 from mtdnn.metrics.base import DecodedMetric, Metric
 from mtdnn.types import EncoderOutput, Example, HeadOutput, LabelPrediction, TaskBatch
 
@@ -38,6 +39,11 @@ class Head(nn.Module):
     self_supervised: ClassVar[bool] = False
     input_words: ClassVar[bool] = False
     """Whether the head labels words (``Example.words``), so raw text must be split into words first."""
+    soft_targets: ClassVar[str | None] = None
+    """How the scores of :meth:`teacher_scores` turn into distributions, for averaging teachers:
+    ``softmax`` (over the last axis), ``sigmoid`` (each element a yes/no probability), ``value``
+    (real values), ``group`` (softmax over the rows of a group); ``None``: the head can neither
+    teach nor learn from soft targets (distillation refuses it)."""
 
     def featurize(
         self,
@@ -88,6 +94,41 @@ class Head(nn.Module):
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """The scores of each row of a batch, on the CPU (shapes may differ per row)."""
         raise NotImplementedError(f"{type(self).__name__} does not define row_scores(output, batch)")
+
+    def teacher_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """Each row's scores as soft targets for a student: float32 ``[n, C]`` tensors on the CPU.
+
+        What a distillation targets file stores per row (see :attr:`soft_targets` for how they
+        become distributions). Label heads give their logits, one ``[1, C]`` row per example.
+
+        Raises:
+            NotImplementedError: The head cannot teach (:attr:`soft_targets` is ``None``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot give soft targets")
+
+    def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
+        """A batch's soft-target rows (as :meth:`teacher_scores` gave them), shaped as its logits."""
+        raise NotImplementedError(f"{type(self).__name__} cannot learn from soft targets")
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """How far the student's ``output`` is from the ``teacher``'s scores (a float32 scalar, 0 when equal).
+
+        ``KL(teacher || student)`` of the distributions at ``temperature`` (mean squared error of
+        real values); the teacher is a constant.
+
+        Args:
+            output: The student's output for ``batch``.
+            teacher: :meth:`teacher_batch` of the batch's soft targets, on the output's device.
+            batch: The batch.
+            temperature: Divides both sides' logits before the softmax (Hinton et al. 2015).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot learn from soft targets")
+
+    def logit_distance(self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
+        """Mean squared difference between the student's logits and the teacher's (Tang et al. 2019)."""
+        return squared_error(output.logits, teacher.to(output.logits.device))
 
     def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
         """Merge the rows' scores (in row order) into one prediction per example of ``data``."""
@@ -165,6 +206,19 @@ class LabelHead(Head):
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """Each row's probabilities, in float32 on the CPU."""
         return list(self.probabilities(output).float().cpu())
+
+    def teacher_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """Each example's logits as a ``[1, C]`` float32 tensor on the CPU."""
+        if self.soft_targets is None:
+            return super().teacher_scores(output, batch)
+        logits = output.logits.detach().float().cpu()
+        return list(logits.reshape(logits.shape[0], 1, -1))
+
+    def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
+        """The examples' ``[1, C]`` rows stacked to ``[B, C]``."""
+        if self.soft_targets is None:
+            return super().teacher_batch(rows, batch)
+        return torch.cat(list(rows)).float()
 
     def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
         """One :class:`~mtdnn.types.LabelPrediction` per example (its rows are its examples)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtdnn.functional import symmetric_kl
+from mtdnn.functional import symmetric_kl, teacher_kl
 from mtdnn.heads.base import LabelHead, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
@@ -49,6 +49,14 @@ class ClassificationHead(LabelHead):
         """Softmax over the labels, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
 
+    soft_targets = "softmax"
+
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Symmetric KL between the two class distributions, averaged over the batch."""
         return symmetric_kl(a.logits, b.logits)
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """``KL(teacher || student)`` of the class distributions at ``temperature``, averaged over rows."""
+        return teacher_kl(output.logits, teacher.to(output.logits.device), temperature=temperature)

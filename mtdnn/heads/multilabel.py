@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mtdnn.functional import bernoulli_kl
+from mtdnn.functional import bernoulli_kl, teacher_bernoulli_kl
 from mtdnn.heads.classification import ClassificationHead
 from mtdnn.types import HeadOutput, TaskBatch
 
@@ -47,6 +47,14 @@ class MultiLabelHead(ClassificationHead):
         """Per-label sigmoid probabilities, in float32 (rows need not sum to 1)."""
         return torch.sigmoid(output.logits.float())
 
+    soft_targets = "sigmoid"
+
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Symmetric KL between the yes/no distributions of every label, averaged over labels and rows."""
         return bernoulli_kl(a.logits, b.logits)
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """``KL(teacher || student)`` of every label's yes/no distribution, averaged over labels and rows."""
+        return teacher_bernoulli_kl(output.logits, teacher.to(output.logits.device), temperature=temperature)

@@ -96,6 +96,17 @@ class RankingHead(LabelHead):
         columns = [relevant, 1.0 - relevant]
         return torch.stack(columns if self.positive == 0 else columns[::-1], dim=-1)
 
+    soft_targets = "group"
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """``KL(teacher || student)`` of the softmax over each group's candidates, averaged over groups."""
+        groups = (batch.groups if batch.groups is not None else _groups(output)).to(output.logits.device)
+        log_q = group_log_softmax(output.logits.reshape(-1) / temperature, groups)
+        log_p = group_log_softmax(teacher.to(output.logits.device).detach().reshape(-1) / temperature, groups)
+        return _per_group_mean(log_p.exp() * (log_p - log_q), groups)
+
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Symmetric KL between the two softmax distributions over each group's candidates.
 
@@ -106,10 +117,14 @@ class RankingHead(LabelHead):
         groups = groups.to(a.logits.device)
         log_p = group_log_softmax(a.logits.reshape(-1), groups)
         log_q = group_log_softmax(b.logits.reshape(-1), groups)
-        terms = (log_p.exp() - log_q.exp()) * (log_p - log_q)
-        _, inverse = torch.unique(groups, return_inverse=True)
-        per_group = torch.zeros(int(inverse.max()) + 1, device=terms.device).index_add(0, inverse, terms)
-        return per_group.mean()
+        return _per_group_mean((log_p.exp() - log_q.exp()) * (log_p - log_q), groups)
+
+
+def _per_group_mean(terms: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """The sum of ``terms`` within each group, averaged over the groups."""
+    _, inverse = torch.unique(groups, return_inverse=True)
+    per_group = torch.zeros(int(inverse.max()) + 1, device=terms.device).index_add(0, inverse, terms)
+    return per_group.mean()
 
 
 def _groups(output: HeadOutput) -> torch.Tensor:

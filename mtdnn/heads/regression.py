@@ -67,6 +67,14 @@ class RegressionHead(LabelHead):
         """There are no classes: the predicted values as ``[B, 1]``."""
         return output.logits.float().reshape(-1, 1)
 
+    soft_targets = "value"
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """Mean squared difference from the teacher's values (``temperature`` does not apply)."""
+        return squared_error(output.logits, teacher.to(output.logits.device))
+
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Mean squared difference of the two predicted values (on the targets' scale).
 

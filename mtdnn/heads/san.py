@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mtdnn.errors import ConfigurationError
-from mtdnn.functional import symmetric_kl
+from mtdnn.functional import symmetric_kl, teacher_kl
 from mtdnn.heads.base import LabelHead
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
@@ -106,9 +106,17 @@ class SanHead(LabelHead):
         """The averaged per-step distribution, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
 
+    soft_targets = "softmax"
+
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Symmetric KL between the two averaged class distributions, averaged over the batch."""
         return symmetric_kl(a.logits, b.logits)
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """``KL(teacher || student)`` of the class distributions at ``temperature``, averaged over rows."""
+        return teacher_kl(output.logits, teacher.to(output.logits.device), temperature=temperature)
 
 
 def segment_masks(inputs: dict[str, torch.Tensor], mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

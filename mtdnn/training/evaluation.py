@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
 from mtdnn.training.device import Autocast, autocast
 from mtdnn.training.distributed import DistributedContext
+from mtdnn.types import HeadOutput, TaskBatch
 
 __all__ = [
     "TaskPredictions",
@@ -23,6 +24,7 @@ __all__ = [
     "evaluate_tasks",
     "predict_task",
     "score_predictions",
+    "score_rows",
     "validation_score",
 ]
 
@@ -41,7 +43,6 @@ class TaskPredictions:
     predictions: list[Any]
 
 
-@torch.no_grad()
 def predict_task(
     model: MultiTaskModel,
     task: Task,
@@ -61,11 +62,32 @@ def predict_task(
     batch, and the rows' scores are gathered to every rank, which then decode and score the
     same predictions: the dev set is run through the model once, not once per rank.
     """
+    head = model.head(task.name)
+    scores = score_rows(model, task, data, head.row_scores, device=device, precision=precision, dist=dist)
+    return TaskPredictions([example.id for example in data.examples], head.decode(data, scores))
+
+
+@torch.no_grad()
+def score_rows(
+    model: MultiTaskModel,
+    task: Task,
+    data: TaskData,
+    scorer: Callable[[HeadOutput, TaskBatch], list[torch.Tensor]],
+    *,
+    device: torch.device,
+    precision: Autocast = "fp32",
+    dist: DistributedContext | None = None,
+) -> list[torch.Tensor]:
+    """Run the model in eval mode over every row of ``data`` and return ``scorer``'s scores, in row order.
+
+    ``scorer`` turns a batch's output into one CPU tensor per row: the head's ``row_scores`` for
+    predictions, its ``teacher_scores`` for soft targets. Batching and ``dist`` as for
+    :func:`predict_task`.
+    """
     was_training = model.training
     model.eval()
     order: list[int] = []
     row_scores: list[torch.Tensor] = []
-    head = model.head(task.name)
     batches = list(batch_indices(data.lengths, task.settings.eval_batch_size, groups=data.groups))
     if dist is not None:  # one process: rank 0 of 1 takes every batch
         batches = batches[dist.rank :: dist.world_size]
@@ -73,7 +95,7 @@ def predict_task(
         batch = model.prepare(make_batch(data, indices, model.encoder).to(device))
         with autocast(device, precision):
             output = model(batch)
-        row_scores.extend(head.row_scores(output, batch))
+        row_scores.extend(scorer(output, batch))
         order.extend(indices)
     model.train(was_training)
     if dist is not None:
@@ -81,7 +103,7 @@ def predict_task(
     in_row_order: list[torch.Tensor] = [torch.empty(0)] * len(order)
     for position, row in enumerate(order):
         in_row_order[row] = row_scores[position]
-    return TaskPredictions([example.id for example in data.examples], head.decode(data, in_row_order))
+    return in_row_order
 
 
 def evaluate_task(

@@ -102,6 +102,7 @@ class Trainer:
         self.objective.setup(
             model, tasks={name: self.tasks[name] for name in self.train_data}, total_steps=total_steps
         )
+        self.objective.check_data(self.train_data)
         for module in self.objective.modules().values():  # not trained: not in the optimizer, no grads
             module.to(self.device).requires_grad_(False)
         self.forward_model: torch.nn.Module = model

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from mtdnn.data.dataset import TaskData
 from mtdnn.errors import ConfigurationError
 from mtdnn.heads.base import Head
 from mtdnn.model import MultiTaskModel, Perturbation
@@ -30,6 +31,7 @@ __all__ = [
     "WrappingObjective",
     "compose",
     "require_divergence",
+    "require_output",
 ]
 
 
@@ -143,6 +145,14 @@ class Objective:
             ConfigurationError: The objective cannot train these tasks.
         """
 
+    def check_data(self, data: Mapping[str, TaskData]) -> None:
+        """Called once after :meth:`setup` with the training data of each task (e.g. to check that
+        every training row has a soft target).
+
+        Raises:
+            DataError: The data does not fit the objective.
+        """
+
     def modules(self) -> dict[str, nn.Module]:
         """The untrained modules the objective owns, by name (none by default)."""
         return {}
@@ -184,6 +194,10 @@ class WrappingObjective(Objective):
     def setup(self, model: MultiTaskModel, *, tasks: Mapping[str, Task], total_steps: int) -> None:
         """Set the inner objective up."""
         self.inner.setup(model, tasks=tasks, total_steps=total_steps)
+
+    def check_data(self, data: Mapping[str, TaskData]) -> None:
+        """Pass the training data on to the inner objective."""
+        self.inner.check_data(data)
 
     def modules(self) -> dict[str, nn.Module]:
         """The inner objective's modules, under ``inner.``."""
@@ -253,6 +267,20 @@ class RDropObjective(WrappingObjective):
         loss = (first.loss + second.loss) / 2 + self.alpha * divergence / 2
         scalars = {**_mean_scalars(first.scalars, second.scalars), "r_drop_divergence": divergence.detach()}
         return ObjectiveOutput(loss=loss, output=first.output, scalars=scalars)
+
+
+def require_output(result: ObjectiveOutput, objective: str, inner: Objective) -> HeadOutput:
+    """The clean head output an inner objective returned (for an objective that compares outputs).
+
+    Raises:
+        ValueError: It returned none.
+    """
+    if result.output is None:
+        raise ValueError(
+            f"{objective} needs the head output of its inner objective, "
+            f"and {type(inner).__name__} returned none"
+        )
+    return result.output
 
 
 def require_divergence(model: MultiTaskModel, tasks: Mapping[str, Task], *, objective: str) -> None:
