@@ -9,6 +9,7 @@ A run directory (``mtdnn train -s DIR``) is also the model archive::
     model/             the best model: encoder/ in its own (Hugging Face) form, heads.safetensors
     checkpoints/       full resumable training state, one folder per checkpoint
     fold_scores.json   the scores a cross-validation fold reports (cross-validation runs only)
+    soft_targets.safetensors   the teachers' soft targets (``mtdnn distill CONFIG --teacher ...`` only)
 
 Every other module goes through :class:`RunDirectory` instead of spelling these names.
 """
@@ -74,6 +75,15 @@ class RunDirectory:
     def heads(self) -> Path:
         """The saved heads' weights (``model/heads.safetensors``)."""
         return self.model / "heads.safetensors"
+
+    @property
+    def soft_targets(self) -> Path:
+        """The soft targets a one-shot ``mtdnn distill`` computed before training (an input of the run)."""
+        return self.path / "soft_targets.safetensors"
+
+    def has_run_files(self) -> bool:
+        """Whether the folder holds anything but its inputs (the soft targets): a run was started here."""
+        return self.path.exists() and any(entry != self.soft_targets for entry in self.path.iterdir())
 
     @property
     def checkpoints(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,14 +13,23 @@ from typing import Any
 import torch
 
 from mtdnn.archive import load_run
+from mtdnn.distill.objectives import DistillationObjective
 from mtdnn.distill.targets import Combine, SoftTargets, TaskTargets, combine_teachers
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 from mtdnn.training.device import resolve_precision, select_device
 from mtdnn.training.evaluation import score_rows
+from mtdnn.training.objective import Objective
 
-__all__ = ["TeacherScores", "compute_targets"]
+__all__ = [
+    "TeacherScores",
+    "compute_targets",
+    "describe_targets",
+    "parse_teachers",
+    "targets_for_teachers",
+    "with_targets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +46,7 @@ class TeacherScores:
     ids: tuple[str, ...]
     groups: tuple[int, ...] | None
     rows: list[torch.Tensor]
+    gold: tuple[float, ...] | None
 
 
 def compute_targets(
@@ -98,6 +109,7 @@ def _score_run(
             ids=tuple(data.row_id(row) for row in range(len(data))),
             groups=None if data.groups is None else tuple(data.groups),
             rows=rows,
+            gold=_gold(data.targets),
         )
     return found
 
@@ -118,6 +130,10 @@ def _combine(name: str, teachers: list[TeacherScores], split: str, combine: Comb
     rows = combine_teachers(
         [t.rows for t in teachers], soft_targets=first.soft_targets, how=combine, groups=first.groups
     )
+    one_position = all(row.shape[0] == 1 for row in first.rows)
+    votes = None
+    if first.soft_targets == "softmax" and one_position:
+        votes = tuple(zip(*([int(row.argmax()) for row in t.rows] for t in teachers), strict=True))
     described: list[dict[str, Any]] = [
         {"run": t.run, "task": name, "config_sha256": t.config_sha256} for t in teachers
     ]
@@ -132,4 +148,126 @@ def _combine(name: str, teachers: list[TeacherScores], split: str, combine: Comb
         combine=combine,
         teachers=described,
         groups=first.groups,
+        gold=first.gold,
+        votes=votes,
     )
+
+
+def _gold(targets: Sequence[Any] | None) -> tuple[float, ...] | None:
+    """The rows' gold label ids or values, where each row has one number."""
+    if targets is None or not all(isinstance(t, int | float) for t in targets):
+        return None
+    return tuple(float(t) for t in targets)
+
+
+def describe_targets(targets: SoftTargets) -> list[str]:
+    """Lines that describe a targets file: per task its rows, teachers, how they agree, entropy."""
+    lines = []
+    for name, task in targets.tasks.items():
+        kind = f"{task.soft_targets} scores of a {task.head} per {task.positions}"
+        lines.append(f"{name}: {len(task.ids):,} rows, {kind}")
+        lines.append(f"  split {task.split!r}, {len(task.teachers)} teacher(s) combined as {task.combine}:")
+        lines += [
+            f"    {t['run']} (task {t['task']}, config sha256 {t['config_sha256'][:12]})"
+            for t in task.teachers
+        ]
+        if task.labels is not None:
+            lines.append(f"  labels: {task.labels}")
+        if task.soft_targets == "softmax" and task.rows:
+            entropy = [
+                float(-(torch.softmax(r, -1) * torch.log_softmax(r, -1)).sum(-1).mean()) for r in task.rows
+            ]
+            uniform = math.log(task.rows[0].shape[-1])
+            lines.append(f"  mean entropy {sum(entropy) / len(entropy):.3f} nats (uniform: {uniform:.3f})")
+            chosen = [int(r.mean(0).argmax()) for r in task.rows]
+            if task.gold is not None:
+                right = sum(c == int(g) for c, g in zip(chosen, task.gold, strict=True))
+                lines.append(
+                    f"  the combined targets' accuracy on the gold labels: {right / len(chosen):.4f}"
+                )
+        if task.votes is not None and len(task.teachers) > 1:
+            agree = sum(len(set(v)) == 1 for v in task.votes) / len(task.votes)
+            lines.append(f"  all teachers choose the same label on {agree:.1%} of the rows")
+            if task.gold is not None:
+                for number, teacher in enumerate(task.teachers):
+                    right = sum(v[number] == int(g) for v, g in zip(task.votes, task.gold, strict=True))
+                    lines.append(
+                        f"    {teacher['run']}: accuracy {right / len(task.votes):.4f} on the gold labels"
+                    )
+    return lines
+
+
+def with_targets(
+    config: dict[str, Any], targets: Path, registry: Registry, *, strategy: str = "bam"
+) -> dict[str, Any]:
+    """``config`` with its distillation objective reading ``targets``.
+
+    The first distillation objective in ``trainer.objective`` (or in its chain of ``inner``
+    objectives, e.g. under ``smart``) gets ``targets``; a config without one gets its objective
+    wrapped in ``strategy`` (``{type: strategy, targets: ..., inner: <its objective>}``).
+    """
+    trainer = dict(config.get("trainer") or {})
+    objective = trainer.get("objective")
+    found = _set_targets(objective, str(targets), registry, "trainer.objective")
+    if found is None:
+        found = {"type": strategy, "targets": str(targets), "inner": objective or {"type": "task_loss"}}
+        registry.resolve(Objective, strategy, path="--strategy")
+    return {**config, "trainer": {**trainer, "objective": found}}
+
+
+def _set_targets(objective: Any, targets: str, registry: Registry, path: str) -> dict[str, Any] | None:
+    if objective is None:
+        return None
+    spec = {"type": objective} if isinstance(objective, str) else dict(objective)
+    kind = registry.resolve(Objective, spec["type"], path=f"{path}.type")
+    if issubclass(kind, DistillationObjective):
+        return {**spec, "targets": targets}
+    inner = _set_targets(spec.get("inner"), targets, registry, f"{path}.inner")
+    return None if inner is None else {**spec, "inner": inner}
+
+
+def parse_teachers(pairs: Sequence[str]) -> dict[str, list[Path]]:
+    """``TASK=RUN`` pairs (``--teacher``) as the teacher runs of each task, in the order given.
+
+    Raises:
+        ConfigurationError: A pair is not ``TASK=RUN``.
+    """
+    teachers: dict[str, list[Path]] = {}
+    for pair in pairs:
+        task, _, run = pair.partition("=")
+        if not task or not run:
+            raise ConfigurationError(f"--teacher takes TASK=RUN, got {pair!r}", path="--teacher")
+        teachers.setdefault(task, []).append(Path(run))
+    return teachers
+
+
+def targets_for_teachers(
+    teachers: dict[str, list[Path]],
+    registry: Registry,
+    cache: Path,
+    *,
+    combine: Combine = "probs",
+    device: str = "auto",
+) -> SoftTargets:
+    """The soft targets of each task from its own teachers, kept in ``cache`` and reused from there.
+
+    Raises:
+        ConfigurationError: ``cache`` holds targets of other teachers.
+    """
+    wanted = {task: [str(run) for run in runs] for task, runs in teachers.items()}
+    if cache.is_file():
+        cached = SoftTargets.load(cache)
+        have = {task: [t["run"] for t in targets.teachers] for task, targets in cached.tasks.items()}
+        if have != wanted:
+            raise ConfigurationError(
+                f"{cache} holds soft targets of other teachers ({have}, not {wanted})",
+                hint="start a new run directory, or remove the file to compute them again",
+            )
+        logger.info("reusing the soft targets in %s", cache)
+        return cached
+    tasks: dict[str, TaskTargets] = {}
+    for task, runs in teachers.items():
+        tasks.update(compute_targets(runs, registry, tasks=[task], combine=combine, device=device).tasks)
+    targets = SoftTargets(tasks, source=str(cache))
+    targets.save(cache)
+    return targets

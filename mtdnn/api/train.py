@@ -227,7 +227,7 @@ def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> No
                 "cannot resume: the config differs from the one the run was started with",
                 hint=f"compare with {saved}, or start a new run directory",
             )
-    elif run_dir.exists() and any(run_dir.iterdir()):
+    elif RunDirectory(run_dir).has_run_files():
         raise ConfigurationError(
             f"the run directory {str(run_dir)!r} is not empty",
             hint="use --resume to continue it, or choose a new directory",

@@ -16,8 +16,9 @@ __all__ = ["mtdnn_register_commands"]
 
 @hookimpl
 def mtdnn_register_commands(cli: click.Group) -> None:
-    """Add train, pretrain, cross-validate, evaluate, predict, glue-submission, plugins and registry."""
+    """Add train, pretrain, cross-validate, evaluate, predict, glue-submission, distill, plugins, registry."""
     from mtdnn.commands.cross_validate import cross_validate_command
+    from mtdnn.commands.distill import distill_group
     from mtdnn.commands.evaluate import evaluate_command
     from mtdnn.commands.glue_submission import glue_submission_command
     from mtdnn.commands.inspect import plugins_command, registry_group
@@ -31,6 +32,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
         evaluate_command,
         predict_command,
         glue_submission_command,
+        distill_group,
         plugins_command,
         registry_group,
     )

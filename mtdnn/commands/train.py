@@ -13,10 +13,10 @@ from mtdnn.cli import AppContext
 from mtdnn.commands.common import format_table, parse_tlas, plugin_option, tla_options
 from mtdnn.hooks.manager import MtdnnPluginManager, plugin_report
 
-__all__ = ["pretrain_command", "train_command"]
+__all__ = ["pretrain_command", "train_command", "train_config", "training_options"]
 
 
-def _training_options(function: Callable[..., None]) -> Callable[..., None]:
+def training_options(function: Callable[..., None]) -> Callable[..., None]:
     """The arguments and options ``train`` and ``pretrain`` share."""
     decorators: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
         click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
@@ -51,9 +51,9 @@ def _training_options(function: Callable[..., None]) -> Callable[..., None]:
 def _command(name: str, help_text: str, *, pretraining: bool) -> click.Command:
     """A click command over :func:`_train` with the shared options."""
 
-    @_training_options
+    @training_options
     def command(app: AppContext, **options: Any) -> None:
-        _train(app, pretraining=pretraining, **options)
+        train_config(app, pretraining=pretraining, **options)
 
     command.__doc__ = help_text
     command.__name__ = command.__qualname__ = f"{name}_command"  # as named in messages about clashes
@@ -74,7 +74,7 @@ pretrain_command = _command(
 )
 
 
-def _train(
+def train_config(
     app: AppContext,
     *,
     config: Path,
@@ -84,15 +84,21 @@ def _train(
     check_only: bool,
     resume: bool,
     plugins: tuple[str, ...],
-    pretraining: bool,
+    pretraining: bool = False,
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> None:
-    """Train (or dry-run) CONFIG into RUN_DIR; ``plugins`` were loaded by the group already."""
+    """Train (or dry-run) CONFIG into RUN_DIR; ``plugins`` were loaded by the group already.
+
+    ``transform`` changes the evaluated config first (``mtdnn distill train`` adds the targets).
+    """
     from mtdnn.api.train import check_pretraining_config, dry_run, load_config, train
     from mtdnn.rundir import RunDirectory
     from mtdnn.training.distributed import DistributedContext
 
     strings, codes = parse_tlas(tla_str, tla_code)
     evaluated = load_config(config, app.pm, tla_str=strings, tla_code=codes)
+    if transform is not None:
+        evaluated = transform(evaluated)
     if pretraining:
         check_pretraining_config(evaluated, app.registry)
     if check_only:

@@ -54,6 +54,9 @@ class TaskTargets:
         combine: How the teachers were averaged (``probs`` or ``logits``).
         teachers: One entry per teacher: its run, task and config hash.
         groups: The group of each row, for ``group`` targets (else ``None``).
+        gold: Each row's gold label id or value, where the rows have one (for ``inspect``).
+        votes: Each row's label chosen by each teacher (``softmax`` targets of one position
+            per row), for the teachers' agreement.
     """
 
     task: str
@@ -67,6 +70,8 @@ class TaskTargets:
     combine: str = "probs"
     teachers: list[dict[str, Any]] = field(default_factory=list)
     groups: tuple[int, ...] | None = None
+    gold: tuple[float, ...] | None = None
+    votes: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.rows):
@@ -115,6 +120,10 @@ class SoftTargets:
             tensors[f"{name}.lengths"] = torch.tensor(
                 [row.shape[0] for row in targets.rows], dtype=torch.long
             )
+            if targets.gold is not None:
+                tensors[f"{name}.gold"] = torch.tensor(targets.gold, dtype=torch.float64)
+            if targets.votes is not None:
+                tensors[f"{name}.votes"] = torch.tensor(targets.votes, dtype=torch.long)
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -165,6 +174,10 @@ class SoftTargets:
                 combine=entry["combine"],
                 teachers=entry["teachers"],
                 groups=None if entry["groups"] is None else tuple(entry["groups"]),
+                gold=tuple(tensors[f"{name}.gold"].tolist()) if f"{name}.gold" in tensors else None,
+                votes=tuple(map(tuple, tensors[f"{name}.votes"].tolist()))
+                if f"{name}.votes" in tensors
+                else None,
             )
         return cls(tasks, source=str(path))
 

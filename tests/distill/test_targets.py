@@ -24,6 +24,8 @@ def _targets() -> SoftTargets:
                 ids=("a", "b", "c"),
                 rows=tuple(torch.randn(1, 2) for _ in range(3)),
                 teachers=[{"run": "runs/rte-1", "task": "rte", "config_sha256": "x"}],
+                gold=(0.0, 1.0, 1.0),
+                votes=((0, 1), (1, 1), (0, 0)),
             ),
             "words": TaskTargets(  # ragged rows, as token-level tasks have
                 task="words",
@@ -47,6 +49,7 @@ def test_a_targets_file_round_trips(tmp_path: Path) -> None:
     for name, expected in targets.tasks.items():
         got = loaded.tasks[name]
         assert got.header() == expected.header()
+        assert (got.gold, got.votes) == (expected.gold, expected.votes)
         assert all(torch.equal(a, b) for a, b in zip(got.rows, expected.rows, strict=True))
     assert [r.shape for r in loaded.rows("words", ["s2", "s1"])] == [(2, 3), (4, 3)]
     assert not list(tmp_path.glob("*.partial"))
