@@ -43,6 +43,7 @@ class TeacherScores:
     head: str
     soft_targets: str
     labels: list[str] | None
+    positions: str
     ids: tuple[str, ...]
     groups: tuple[int, ...] | None
     rows: list[torch.Tensor]
@@ -99,17 +100,20 @@ def _score_run(
             raise ConfigurationError(f"the {type(head).__name__} head of task {name!r} in {run} cannot teach")
         data = task.load(split, experiment.encoder)
         logger.info("%s: scoring %s rows of %s", run, f"{len(data):,}", name)
-        rows = score_rows(model, task, data, head.teacher_scores, device=where, precision=precision)
+        scores = score_rows(model, task, data, head.teacher_scores, device=where, precision=precision)
+        ids, rows = head.teacher_rows(data, scores)
+        per_example = head.soft_positions == "example"
         found[name] = TeacherScores(
             run=str(run),
             config_sha256=sha,
             head=type(head).__name__,
             soft_targets=head.soft_targets,
             labels=task.labels,
-            ids=tuple(data.row_id(row) for row in range(len(data))),
-            groups=None if data.groups is None else tuple(data.groups),
+            positions=head.soft_positions,
+            ids=tuple(ids),
+            groups=None if data.groups is None or not per_example else tuple(data.groups),
             rows=rows,
-            gold=_gold(data.targets),
+            gold=_gold(data.targets) if per_example else None,
         )
     return found
 
@@ -121,6 +125,7 @@ def _combine(name: str, teachers: list[TeacherScores], split: str, combine: Comb
             ("labels", first.labels, other.labels),
             ("head", first.soft_targets, other.soft_targets),
             ("rows", first.ids, other.ids),
+            ("row lengths (tokenization)", [r.shape for r in first.rows], [r.shape for r in other.rows]),
         ):
             if mine != theirs:
                 raise ConfigurationError(
@@ -144,6 +149,7 @@ def _combine(name: str, teachers: list[TeacherScores], split: str, combine: Comb
         labels=first.labels,
         ids=first.ids,
         rows=tuple(rows),
+        positions=first.positions,
         split=split,
         combine=combine,
         teachers=described,

@@ -20,6 +20,7 @@ import torch
 from mtdnn.data.dataset import TaskData
 from mtdnn.distill.targets import SoftTargets
 from mtdnn.errors import ConfigurationError, DataError
+from mtdnn.heads.base import Head
 from mtdnn.model import MultiTaskModel
 from mtdnn.task import Task
 from mtdnn.training.objective import Objective, ObjectiveOutput, Step, WrappingObjective, require_output
@@ -54,6 +55,7 @@ class DistillationObjective(WrappingObjective):
         self.path, self.tasks = Path(targets), tasks
         self.targets: SoftTargets | None = None
         self._chosen: set[str] = set()
+        self._heads: dict[str, Head] = {}
 
     def setup(self, model: MultiTaskModel, *, tasks: Mapping[str, Task], total_steps: int) -> None:
         """Read the targets and check them against each distilled task's labels and head.
@@ -87,8 +89,15 @@ class DistillationObjective(WrappingObjective):
                     f"the {type(head).__name__} head of task {name!r} cannot learn from soft targets",
                     path="trainer.objective.tasks",
                 )
-            targets.check(name, labels=tasks[name].labels, soft_targets=head.soft_targets)
+            checked = targets.check(name, labels=tasks[name].labels, soft_targets=head.soft_targets)
+            if checked.positions != head.soft_positions:
+                raise DataError(
+                    f"task {name!r}: the targets hold one row per {checked.positions}, and the student's "
+                    f"{type(head).__name__} reads one per {head.soft_positions}",
+                    file=str(self.path),
+                )
         self.targets, self._chosen = targets, set(chosen)
+        self._heads = {name: model.head(name) for name in chosen}
         super().setup(model, tasks=tasks, total_steps=total_steps)
 
     def check_data(self, data: Mapping[str, TaskData]) -> None:
@@ -99,7 +108,8 @@ class DistillationObjective(WrappingObjective):
         """
         targets = self._targets()
         for name in sorted(self._chosen & set(data)):
-            ids = [data[name].row_id(row) for row in range(len(data[name]))]
+            head = self._heads[name]
+            ids = head.target_ids([data[name].row_id(row) for row in range(len(data[name]))])
             covered, missing = targets.coverage(name, ids)
             logger.info("%s: %s of %s training rows have soft targets", name, f"{covered:,}", f"{len(ids):,}")
             if missing:
@@ -117,7 +127,7 @@ class DistillationObjective(WrappingObjective):
 
     def teacher(self, step: Step) -> torch.Tensor:
         """The batch's soft targets, shaped as its logits, on the batch's device."""
-        rows = self._targets().rows(step.batch.task, step.batch.ids)
+        rows = self._targets().rows(step.batch.task, step.head.target_ids(step.batch.ids))
         device = step.batch.inputs["input_ids"].device
         return step.head.teacher_batch(rows, step.batch).to(device)
 

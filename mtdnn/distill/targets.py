@@ -14,7 +14,8 @@ safetensors metadata key ``mtdnn``) that says what they are:
 
 ``soft_targets`` says how a row's scores become distributions (see
 :attr:`mtdnn.heads.base.Head.soft_targets`); ``positions`` what a row's ``n`` entries are
-(``example``: one per example). ``ids`` are the rows' ids in the order of the stacked values.
+(``example``: one per example; ``word``: one per word of the example; ``token``: one per token
+of a window). ``ids`` are the rows' ids in the order of the stacked values.
 """
 
 from __future__ import annotations
@@ -239,7 +240,8 @@ def combine_teachers(
 
     Args:
         scores: Per teacher, the scores of every row (the same rows in the same order).
-        soft_targets: How scores become distributions (``softmax``, ``sigmoid``, ``value``, ``group``).
+        soft_targets: How scores become distributions (``softmax``, ``sigmoid``, ``value``,
+            ``group``, ``positions``).
         how: ``probs`` or ``logits``.
         groups: Each row's group, for ``group`` scores.
     """
@@ -253,6 +255,11 @@ def combine_teachers(
     if soft_targets == "softmax":
         return [
             torch.stack([torch.softmax(r.float(), dim=-1) for r in rows]).mean(dim=0).log()
+            for rows in zip(*scores, strict=True)
+        ]
+    if soft_targets == "positions":  # each column a distribution over the row's tokens
+        return [
+            torch.stack([torch.softmax(r.float(), dim=0) for r in rows]).mean(dim=0).log()
             for rows in zip(*scores, strict=True)
         ]
     if soft_targets == "sigmoid":

@@ -42,8 +42,12 @@ class Head(nn.Module):
     soft_targets: ClassVar[str | None] = None
     """How the scores of :meth:`teacher_scores` turn into distributions, for averaging teachers:
     ``softmax`` (over the last axis), ``sigmoid`` (each element a yes/no probability), ``value``
-    (real values), ``group`` (softmax over the rows of a group); ``None``: the head can neither
+    (real values), ``group`` (softmax over the rows of a group), ``positions`` (each column a
+    softmax over the row's entries: span starts and ends); ``None``: the head can neither
     teach nor learn from soft targets (distillation refuses it)."""
+    soft_positions: ClassVar[str] = "example"
+    """What the entries of a soft-target row are: ``example`` (one per example), ``word`` (one
+    per word of the example) or ``token`` (one per token of a window)."""
 
     def featurize(
         self,
@@ -105,6 +109,20 @@ class Head(nn.Module):
             NotImplementedError: The head cannot teach (:attr:`soft_targets` is ``None``).
         """
         raise NotImplementedError(f"{type(self).__name__} cannot give soft targets")
+
+    def teacher_rows(
+        self, data: TaskData, scores: Sequence[torch.Tensor]
+    ) -> tuple[list[str], list[torch.Tensor]]:
+        """The ids and soft targets to store from the :meth:`teacher_scores` of every row of ``data``.
+
+        By default one target per row, under the row's id; a head whose rows are windows may
+        merge them (the ``tagging`` head stores one row of words per example).
+        """
+        return [data.row_id(row) for row in range(len(data))], list(scores)
+
+    def target_ids(self, row_ids: Sequence[str]) -> list[str]:
+        """The ids under which the soft targets of these rows are stored (see :meth:`teacher_rows`)."""
+        return list(row_ids)
 
     def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
         """A batch's soft-target rows (as :meth:`teacher_scores` gave them), shaped as its logits."""
@@ -213,6 +231,20 @@ class LabelHead(Head):
             return super().teacher_scores(output, batch)
         logits = output.logits.detach().float().cpu()
         return list(logits.reshape(logits.shape[0], 1, -1))
+
+    def teacher_rows(
+        self, data: TaskData, scores: Sequence[torch.Tensor]
+    ) -> tuple[list[str], list[torch.Tensor]]:
+        """The ids and soft targets to store from the :meth:`teacher_scores` of every row of ``data``.
+
+        By default one target per row, under the row's id; a head whose rows are windows may
+        merge them (the ``tagging`` head stores one row of words per example).
+        """
+        return [data.row_id(row) for row in range(len(data))], list(scores)
+
+    def target_ids(self, row_ids: Sequence[str]) -> list[str]:
+        """The ids under which the soft targets of these rows are stored (see :meth:`teacher_rows`)."""
+        return list(row_ids)
 
     def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
         """The examples' ``[1, C]`` rows stacked to ``[B, C]``."""

@@ -16,7 +16,7 @@ from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.data.words import best_windows
 from mtdnn.encoders.base import Encoder, Features, Pieces
 from mtdnn.errors import ConfigurationError, DataError
-from mtdnn.functional import IGNORED, symmetric_kl
+from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
 from mtdnn.heads.base import Head
 from mtdnn.types import EncoderOutput, Example, HeadOutput, SpanPrediction, TaskBatch
 
@@ -249,6 +249,50 @@ class SpanHead(Head):
             output.logits.float().masked_fill(padding.unsqueeze(-1), -torch.inf) for output in (a, b)
         )
         return symmetric_kl(first, second, dim=1)
+
+    soft_targets = "positions"
+    soft_positions = "token"
+
+    def teacher_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """The start and end logits ``[T_row, 2]`` of each window's real tokens, float32 on the CPU.
+
+        Stored per window and token, they fit only a student with the same tokenizer, ``max_length``
+        and ``doc_stride`` (the same windows of the same tokens); :meth:`teacher_batch` checks.
+        """
+        return self.row_scores(output, batch)
+
+    def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
+        """The windows' ``[T_row, 2]`` logits padded to ``[B, T, 2]`` with ``-inf`` (no probability).
+
+        Raises:
+            DataError: A window's targets have another number of tokens than the student's window
+                (another tokenizer, ``max_length`` or ``doc_stride``).
+        """
+        lengths = batch.inputs["attention_mask"].sum(dim=1).tolist()
+        width = batch.inputs["attention_mask"].shape[1]
+        teacher = torch.full((len(rows), width, 2), -torch.inf)
+        for number, (row, length) in enumerate(zip(rows, lengths, strict=True)):
+            if row.shape[0] != length:
+                raise DataError(
+                    f"window {batch.ids[number]!r} has {length} tokens and its soft targets {row.shape[0]}: "
+                    "span targets need the teacher's tokenizer, max_length and doc_stride"
+                )
+            teacher[number, :length] = row
+        return teacher
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """``KL(teacher || student)`` of the start and of the end distribution over each window's tokens."""
+        teacher = teacher.to(output.logits.device)
+        student = output.logits.float().masked_fill(torch.isinf(teacher), -torch.inf)
+        return teacher_kl(student, teacher, dim=1, temperature=temperature)
+
+    def logit_distance(self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
+        """Mean squared difference of the real tokens' start and end logits."""
+        teacher = teacher.to(output.logits.device)
+        real = ~torch.isinf(teacher)
+        return squared_error(output.logits, teacher.masked_fill(~real, 0.0), mask=real)
 
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """The start and end logits ``[T_row, 2]`` of each row's real tokens, in float32."""

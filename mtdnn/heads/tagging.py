@@ -15,7 +15,7 @@ from mtdnn.data.entities import entity_records, word_entities, word_offsets
 from mtdnn.data.words import best_windows, cut_windows, word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
-from mtdnn.functional import IGNORED, symmetric_kl
+from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
 from mtdnn.heads.base import Head, output_layers
 from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
 
@@ -144,6 +144,70 @@ class TaggingHead(Head):
         """Symmetric KL between the two label distributions of every real word, averaged over the words."""
         words = batch.extras["word_starts"] >= 0
         return symmetric_kl(a.logits, b.logits, mask=words)
+
+    soft_targets = "softmax"
+    soft_positions = "word"
+
+    def teacher_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
+        """The logits ``[words, labels]`` of each row's real words, float32 on the CPU."""
+        logits = output.logits.detach().float().cpu()
+        counts = (batch.extras["word_starts"] >= 0).sum(dim=1).tolist()
+        return [row[:count] for row, count in zip(logits, counts, strict=True)]
+
+    def teacher_rows(
+        self, data: TaskData, scores: Sequence[torch.Tensor]
+    ) -> tuple[list[str], list[torch.Tensor]]:
+        """One row per example, ``[words, labels]``: each word's logits from the window that owns it.
+
+        Stored per word, a student with another tokenizer or other windows (the BiLSTM over the
+        same words) learns from them too.
+        """
+        if data.extras is None:
+            raise ValueError("tagging data without word positions; featurize it with the tagging head")
+        merged = [torch.zeros(len(example.words or ()), len(self.labels)) for example in data.examples]
+        for row, row_scores in enumerate(scores):
+            extra, sentence = data.extras[row], merged[data.owner(row)]
+            first = extra["first_word"][0]
+            for offset, owned in enumerate(extra["owned"]):
+                if owned:
+                    sentence[first + offset] = row_scores[offset]
+        return [example.id for example in data.examples], merged
+
+    def target_ids(self, row_ids: Sequence[str]) -> list[str]:
+        """A window's targets are its example's: the row id without its ``#window``."""
+        return [row.rsplit("#", 1)[0] for row in row_ids]
+
+    def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
+        """Each window's words cut from its example's row, ``[B, W, labels]`` (padding words zero).
+
+        Raises:
+            DataError: An example's row has fewer words than its windows reach (other data).
+        """
+        starts = batch.extras["word_starts"]
+        first, counts = batch.extras["first_word"][:, 0].tolist(), (starts >= 0).sum(dim=1).tolist()
+        teacher = torch.zeros(len(rows), starts.shape[1], len(self.labels))
+        for number, (row, start, count) in enumerate(zip(rows, first, counts, strict=True)):
+            if start + count > row.shape[0]:
+                raise DataError(
+                    f"row {batch.ids[number]!r} reaches word {start + count} and its soft targets have "
+                    f"{row.shape[0]} words: the targets come from other data"
+                )
+            teacher[number, :count] = row[start : start + count]
+        return teacher
+
+    def soft_loss(
+        self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch, *, temperature: float = 1.0
+    ) -> torch.Tensor:
+        """``KL(teacher || student)`` of each real word's label distribution, averaged over the words."""
+        words = (batch.extras["word_starts"] >= 0).to(output.logits.device)
+        return teacher_kl(
+            output.logits, teacher.to(output.logits.device), temperature=temperature, mask=words
+        )
+
+    def logit_distance(self, output: HeadOutput, teacher: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
+        """Mean squared difference of the real words' logits."""
+        words = (batch.extras["word_starts"] >= 0).to(output.logits.device).unsqueeze(-1)
+        return squared_error(output.logits, teacher.to(output.logits.device), mask=words)
 
     def row_scores(self, output: HeadOutput, batch: TaskBatch) -> list[torch.Tensor]:
         """Log-probabilities ``[words, labels]`` of each row's real words."""

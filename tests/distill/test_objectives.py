@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import torch
 from mtdnn.api import train
 from mtdnn.api.distill import compute_targets
 from mtdnn.config import build
-from mtdnn.data import make_batch
+from mtdnn.data import TaskData, make_batch
 from mtdnn.distill import SoftTargets, TaskTargets
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.registry import Registry
@@ -21,18 +22,21 @@ from mtdnn.training.objective import Objective, Step
 from tests.adversarial.test_every_head import _encoder, _setup
 from tests.conftest import quickstart_config
 
-LABEL_HEADS = ["classification", "san", "regression", "ranking", "multilabel"]
+HEADS = ["classification", "san", "regression", "ranking", "multilabel", "tagging", "span"]
 
 
-def _teacher_file(path: Path, step: Step, kind: str, *, seed: int = 3) -> torch.Tensor:
-    """Random teacher logits for every row of the step's batch, written as a targets file."""
+def _teacher_file(path: Path, step: Step, data: TaskData, *, seed: int = 3) -> torch.Tensor:
+    """Teacher logits (the model's own plus noise) for every row of the step's batch, as a targets file.
+
+    Returns the teacher's logits in the shape of the batch's.
+    """
     torch.manual_seed(seed)
-    width = step.batch.labels.shape[-1] if kind == "multilabel" and step.batch.labels is not None else None
     with torch.no_grad():
-        shape = step.forward().logits.shape
-    teacher = torch.randn(shape) * 2
-    del width
+        output = step.forward()
+    noisy = dataclasses.replace(output, logits=output.logits + torch.randn(output.logits.shape) * 2)
     head = step.head
+    rows = head.teacher_scores(noisy, step.batch)
+    ids, merged = head.teacher_rows(data, rows)  # the batch holds every row of the data, in order
     SoftTargets(
         {
             "t": TaskTargets(
@@ -40,20 +44,24 @@ def _teacher_file(path: Path, step: Step, kind: str, *, seed: int = 3) -> torch.
                 head=type(head).__name__,
                 soft_targets=str(head.soft_targets),
                 labels=step.task.labels,
-                ids=step.batch.ids,
-                rows=tuple(teacher.reshape(shape[0], 1, -1)),
+                ids=tuple(ids),
+                rows=tuple(merged),
+                positions=head.soft_positions,
                 groups=None if step.batch.groups is None else tuple(step.batch.groups.tolist()),
             )
         }
     ).save(path)
-    return teacher
+    return noisy.logits
 
 
-def _step(registry: Registry, tiny_bert: Path, kind: str = "classification", total_steps: int = 3) -> Step:
+def _step(
+    registry: Registry, tiny_bert: Path, kind: str = "classification", total_steps: int = 3
+) -> tuple[Step, TaskData]:
+    """A step over every row of a small task's data (in eval mode), and the data."""
     torch.manual_seed(0)
     model, task, data = _setup(registry, _encoder("hf", tiny_bert), kind)
-    batch = model.prepare(make_batch(data, range(len(data.examples)), model.encoder))
-    return Step(model=model.eval(), module=model, batch=batch, task=task, total_steps=total_steps)
+    batch = model.prepare(make_batch(data, range(len(data)), model.encoder))
+    return Step(model=model.eval(), module=model, batch=batch, task=task, total_steps=total_steps), data
 
 
 def _objective(registry: Registry, step: Step, settings: dict[str, Any]) -> Objective:
@@ -68,8 +76,8 @@ def _kl(teacher: torch.Tensor, student: torch.Tensor, temperature: float = 1.0) 
 
 
 def test_each_strategy_is_its_formula(tmp_path: Path, registry: Registry, tiny_bert: Path) -> None:
-    step = _step(registry, tiny_bert)
-    teacher = _teacher_file(tmp_path / "t.safetensors", step, "classification")
+    step, data = _step(registry, tiny_bert)
+    teacher = _teacher_file(tmp_path / "t.safetensors", step, data)
     path = str(tmp_path / "t.safetensors")
     with torch.no_grad():
         output = step.forward()
@@ -107,12 +115,12 @@ def test_each_strategy_is_its_formula(tmp_path: Path, registry: Registry, tiny_b
 
 
 @pytest.mark.parametrize("strategy", ["mtdnn_kd", "bam", "hinton", "mse_logits"])
-@pytest.mark.parametrize("kind", LABEL_HEADS)
-def test_every_label_head_trains_under_every_strategy(
+@pytest.mark.parametrize("kind", HEADS)
+def test_every_head_trains_under_every_strategy(
     tmp_path: Path, registry: Registry, tiny_bert: Path, kind: str, strategy: str
 ) -> None:
-    step = _step(registry, tiny_bert, kind)
-    _teacher_file(tmp_path / "t.safetensors", step, kind)
+    step, data = _step(registry, tiny_bert, kind)
+    _teacher_file(tmp_path / "t.safetensors", step, data)
     objective = _objective(registry, step, {"type": strategy, "targets": str(tmp_path / "t.safetensors")})
     model = step.module.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
@@ -129,8 +137,8 @@ def test_every_label_head_trains_under_every_strategy(
 
 
 def test_wrong_labels_heads_and_rows_are_refused(tmp_path: Path, registry: Registry, tiny_bert: Path) -> None:
-    step = _step(registry, tiny_bert)
-    _teacher_file(tmp_path / "t.safetensors", step, "classification")
+    step, data = _step(registry, tiny_bert)
+    _teacher_file(tmp_path / "t.safetensors", step, data)
     targets = SoftTargets.load(tmp_path / "t.safetensors")
     flipped = {**targets.tasks["t"].__dict__, "labels": list(reversed(step.task.labels or []))}
     SoftTargets({"t": TaskTargets(**flipped)}).save(tmp_path / "flipped.safetensors")
@@ -148,7 +156,7 @@ def test_wrong_labels_heads_and_rows_are_refused(tmp_path: Path, registry: Regis
         _objective(
             registry, step, {"type": "bam", "targets": str(tmp_path / "t.safetensors"), "tasks": ["rte"]}
         )
-    mlm = _step(registry, tiny_bert, "mlm")
+    mlm, _ = _step(registry, tiny_bert, "mlm")
     with pytest.raises(
         ConfigurationError, match="MaskedLmHead head of task 't' cannot learn from soft targets"
     ):
