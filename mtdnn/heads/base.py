@@ -232,20 +232,6 @@ class LabelHead(Head):
         logits = output.logits.detach().float().cpu()
         return list(logits.reshape(logits.shape[0], 1, -1))
 
-    def teacher_rows(
-        self, data: TaskData, scores: Sequence[torch.Tensor]
-    ) -> tuple[list[str], list[torch.Tensor]]:
-        """The ids and soft targets to store from the :meth:`teacher_scores` of every row of ``data``.
-
-        By default one target per row, under the row's id; a head whose rows are windows may
-        merge them (the ``tagging`` head stores one row of words per example).
-        """
-        return [data.row_id(row) for row in range(len(data))], list(scores)
-
-    def target_ids(self, row_ids: Sequence[str]) -> list[str]:
-        """The ids under which the soft targets of these rows are stored (see :meth:`teacher_rows`)."""
-        return list(row_ids)
-
     def teacher_batch(self, rows: Sequence[torch.Tensor], batch: TaskBatch) -> torch.Tensor:
         """The examples' ``[1, C]`` rows stacked to ``[B, C]``."""
         if self.soft_targets is None:
