@@ -199,3 +199,19 @@ def test_targets_from_two_teacher_runs_train_a_student(
         ConfigurationError, match=r"no teacher run has a 'train' file for the tasks \['sst2'\]"
     ):
         compute_targets(teachers, registry, tasks=["sst2"])
+
+
+def test_smart_wraps_a_distillation_objective(tmp_path: Path, registry: Registry, tiny_bert: Path) -> None:
+    step, data = _step(registry, tiny_bert)
+    _teacher_file(tmp_path / "t.safetensors", step, data)
+    settings = {
+        "type": "smart",
+        "epsilon": 1e-2,
+        "inner": {"type": "bam", "targets": str(tmp_path / "t.safetensors")},
+    }
+    objective = _objective(registry, step, settings)
+    model = step.module.train()
+    result = objective(Step(**{**step.__dict__, "global_step": 1}))
+    assert {"smart_divergence", "distill_soft", "bam_lambda"} <= set(result.scalars)
+    result.loss.backward()
+    assert all(p.grad is not None for p in model.heads.parameters())
