@@ -15,35 +15,12 @@ the runs finished so far without training anything.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from glue_results import EXTRA, MAIN, _finished, _mean_std, add_run_arguments, run
-
-from mtdnn.rundir import RunDirectory
+from glue_results import Sweep, _mean_std, add_run_arguments, score_rows
 
 SMART = "{type: 'smart'}"
 SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
 NER = "NCBI-disease-IOB"
-
-
-class Sweep:
-    """Runs (or, with ``report``, only looks up) the settings and collects their scores."""
-
-    def __init__(self, runs: Path, report: bool) -> None:
-        self.runs, self.report = runs, report
-        self.scores: dict[tuple[str, str], list[dict[str, float]]] = {}
-
-    def add(self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str]) -> None:
-        """Train (unless reporting) ``name`` and record its best dev scores under ``setting``."""
-        run_dir = self.runs / name
-        run_files = RunDirectory(run_dir)
-        if self.report and not (
-            run_files.config.is_file() and _finished(run_files) and run_files.has_model()
-        ):
-            return
-        best = run(config, run_dir, tlas)
-        for task in tasks:
-            self.scores.setdefault((setting, task), []).append(best[task])
 
 
 def main() -> None:
@@ -126,15 +103,7 @@ def report(sweep: Sweep, tasks: list[str]) -> str:
         "multi-task",
         "multi-task + SMART",
     ]
-    header = [f"{task} ({MAIN[task]}" + (f" / {EXTRA[task]})" if task in EXTRA else ")") for task in tasks]
-    lines = ["| setting | seeds | " + " | ".join(header) + " |", "|---" * (len(tasks) + 2) + "|"]
-    for setting in settings:
-        found = [sweep.scores.get((setting, task), []) for task in tasks]
-        if not any(found):
-            continue
-        cells = [_cell(runs, MAIN[task], EXTRA.get(task)) for runs, task in zip(found, tasks, strict=True)]
-        seeds = max(len(runs) for runs in found)
-        lines.append(f"| {setting} | {seeds} | " + " | ".join(cells) + " |")
+    lines = score_rows(sweep.scores, tasks, settings)
     ner = [(s, sweep.scores.get((s, "ncbi"), [])) for s in ("NER", "NER + SMART")]
     if any(runs for _, runs in ner):
         lines += ["", "| setting | seeds | ncbi (f1 / precision / recall) |", "|---|---|---|"]
@@ -145,13 +114,6 @@ def report(sweep: Sweep, tasks: list[str]) -> str:
                 )
                 lines.append(f"| {setting} | {len(runs)} | {scores} |")
     return "\n".join(lines)
-
-
-def _cell(runs: list[dict[str, float]], main: str, extra: str | None) -> str:
-    if not runs:
-        return "-"
-    cell = _mean_std([r[main] for r in runs])
-    return cell + (" / " + _mean_std([r[extra] for r in runs]) if extra else "")
 
 
 if __name__ == "__main__":

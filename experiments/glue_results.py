@@ -144,6 +144,46 @@ def table(scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str
     return "\n".join(lines)
 
 
+class Sweep:
+    """Runs (or, with ``report``, only looks up) the settings and collects their scores."""
+
+    def __init__(self, runs: Path, report: bool) -> None:
+        self.runs, self.report = runs, report
+        self.scores: dict[tuple[str, str], list[dict[str, float]]] = {}
+
+    def add(self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str]) -> None:
+        """Train (unless reporting) ``name`` and record its best dev scores under ``setting``."""
+        run_dir = self.runs / name
+        run_files = RunDirectory(run_dir)
+        if self.report and not (
+            run_files.config.is_file() and _finished(run_files) and run_files.has_model()
+        ):
+            return
+        best = run(config, run_dir, tlas)
+        for task in tasks:
+            self.scores.setdefault((setting, task), []).append(best[task])
+
+
+def score_rows(
+    scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str], settings: list[str]
+) -> list[str]:
+    """Markdown lines: a row per setting that has runs (with its number of seeds), a column per task."""
+    header = [f"{task} ({MAIN[task]}" + (f" / {EXTRA[task]})" if task in EXTRA else ")") for task in tasks]
+    lines = ["| setting | seeds | " + " | ".join(header) + " |", "|---" * (len(tasks) + 2) + "|"]
+    for setting in settings:
+        found = [scores.get((setting, task), []) for task in tasks]
+        if not any(found):
+            continue
+        cells = []
+        for runs, task in zip(found, tasks, strict=True):
+            cell = _mean_std([r[MAIN[task]] for r in runs]) if runs else "-"
+            if runs and task in EXTRA:
+                cell += " / " + _mean_std([r[EXTRA[task]] for r in runs])
+            cells.append(cell)
+        lines.append(f"| {setting} | {max(len(runs) for runs in found)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _mean_std(values: list[float]) -> str:
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{100 * statistics.mean(values):.1f} ± {100 * spread:.1f}"

@@ -1,0 +1,88 @@
+"""Reproduce BAM's table at our scale (docs/results.md): single-task, multi-task, single->multi distillation.
+
+For every seed, one after another: each task alone (configs/glue/single_task.jsonnet; these are
+the teachers), all tasks together (multitask.jsonnet), and all tasks together distilled from
+that seed's single-task teachers (``mtdnn distill targets``, then multitask.jsonnet with a
+``bam`` objective) with teacher annealing and with a fixed ``lambda`` of 0.5. It prints the best
+dev score of every setting as mean ± standard deviation over the seeds. The single-task runs are
+named as in adversarial_results.py, so the two drivers share them when given the same --runs.
+Finished runs are reused and interrupted ones resumed; ``--report`` trains nothing.
+
+    python experiments/distillation_results.py --runs runs/glue2 --seeds 1 2 3 > table.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from glue_results import ROOT, Sweep, add_run_arguments, score_rows
+
+SETTINGS = {
+    "single->multi, teacher annealing": "{type: 'bam', targets: '%s'}",
+    "single->multi, fixed lambda 0.5": "{type: 'bam', anneal: false, fixed: 0.5, targets: '%s'}",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_run_arguments(parser, holding="glue/")
+    parser.add_argument("--tasks", nargs="+", default=["rte", "mrpc", "stsb", "sst2", "cola"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--limits", nargs="*", default=["sst2=3000", "cola=4000", "stsb=3000"])
+    parser.add_argument(
+        "--report", action="store_true", help="print the table of finished runs; train nothing"
+    )
+    args = parser.parse_args()
+    limits = dict(item.split("=") for item in args.limits)
+    limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
+    sweep = Sweep(args.runs, args.report)
+    for seed in args.seeds:
+        common = [
+            "-A",
+            f"data_root={args.data_root}",
+            "--tla-code",
+            f"seed={seed}",
+            "--tla-code",
+            f"epochs={args.epochs}",
+        ]
+        teachers = []
+        for task in args.tasks:
+            single = [*common, "-A", f"task={task}"] + (
+                ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
+            )
+            sweep.add(
+                "single-task", f"single-{task}-seed{seed}", "configs/glue/single_task.jsonnet", single, [task]
+            )
+            teachers.append(args.runs / f"single-{task}-seed{seed}")
+        multi = [*common, "-A", f"tasks={','.join(args.tasks)}", "--tla-code", f"limits={limit_code}"]
+        name = "-".join(args.tasks)
+        sweep.add(
+            "multi-task", f"multitask-{name}-seed{seed}", "configs/glue/multitask.jsonnet", multi, args.tasks
+        )
+        targets = args.runs / f"targets-{name}-seed{seed}.safetensors"
+        if not args.report and not targets.is_file():
+            command = [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "distill",
+                "targets",
+                *map(str, teachers),
+                "-o",
+                str(targets),
+            ]
+            print("+", " ".join(command), file=sys.stderr)
+            subprocess.run(command, check=True, stdout=sys.stderr)
+        if not targets.is_file():
+            continue
+        for setting, objective in SETTINGS.items():
+            run_name = f"distill-{'anneal' if 'annealing' in setting else 'fixed'}-{name}-seed{seed}"
+            tlas = [*multi, "--tla-code", "objective=" + objective % targets]
+            sweep.add(setting, run_name, "configs/glue/multitask.jsonnet", tlas, args.tasks)
+    print("\n".join(score_rows(sweep.scores, args.tasks, ["single-task", "multi-task", *SETTINGS])))
+
+
+if __name__ == "__main__":
+    main()
