@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from glue_results import Sweep, _mean_std, add_run_arguments, score_rows
+from glue_results import Sweep, _mean_std, add_run_arguments, score_rows, seed_tlas, single_task_tlas
 
 SMART = "{type: 'smart'}"
 SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
@@ -45,18 +45,9 @@ def main() -> None:
     limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
-        common = [
-            "-A",
-            f"data_root={args.data_root}",
-            "--tla-code",
-            f"seed={seed}",
-            "--tla-code",
-            f"epochs={args.epochs}",
-        ]
+        common = seed_tlas(args.data_root, seed, args.epochs)
         for task in args.tasks:
-            single = [*common, "-A", f"task={task}"] + (
-                ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
-            )
+            single = single_task_tlas(common, task, limits)
             sweep.add(
                 "single-task", f"single-{task}-seed{seed}", "configs/glue/single_task.jsonnet", single, [task]
             )

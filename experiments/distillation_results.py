@@ -17,7 +17,7 @@ import argparse
 import subprocess
 import sys
 
-from glue_results import ROOT, Sweep, add_run_arguments, score_rows
+from glue_results import ROOT, Sweep, add_run_arguments, score_rows, seed_tlas, single_task_tlas
 
 SETTINGS = {
     "single->multi, teacher annealing": "{type: 'bam', targets: '%s'}",
@@ -40,19 +40,10 @@ def main() -> None:
     limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
-        common = [
-            "-A",
-            f"data_root={args.data_root}",
-            "--tla-code",
-            f"seed={seed}",
-            "--tla-code",
-            f"epochs={args.epochs}",
-        ]
+        common = seed_tlas(args.data_root, seed, args.epochs)
         teachers = []
         for task in args.tasks:
-            single = [*common, "-A", f"task={task}"] + (
-                ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
-            )
+            single = single_task_tlas(common, task, limits)
             sweep.add(
                 "single-task", f"single-{task}-seed{seed}", "configs/glue/single_task.jsonnet", single, [task]
             )

@@ -164,6 +164,18 @@ class Sweep:
             self.scores.setdefault((setting, task), []).append(best[task])
 
 
+def seed_tlas(data_root: str, seed: int, epochs: int) -> list[str]:
+    """The TLAs every run of a seed shares: the data root, the seed and the epochs."""
+    return ["-A", f"data_root={data_root}", "--tla-code", f"seed={seed}", "--tla-code", f"epochs={epochs}"]
+
+
+def single_task_tlas(common: list[str], task: str, limits: dict[str, str]) -> list[str]:
+    """``common`` plus the task and its training cap (single_task.jsonnet)."""
+    return [*common, "-A", f"task={task}"] + (
+        ["--tla-code", f"train_limit={limits[task]}"] if task in limits else []
+    )
+
+
 def score_rows(
     scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str], settings: list[str]
 ) -> list[str]:
