@@ -4,7 +4,8 @@
 //   ... --tla-code mlm_auxiliary=true   (adds masked-LM over the tasks' training text as an auxiliary task)
 // `data_root/glue` holds the official GLUE folders; `tasks` is a comma-separated list; `limits` caps the training examples of some tasks
 // (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1); `objective` a
-// training objective (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md).
+// training objective (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md); `encoder_options`
+// more settings of the hf encoder (e.g. --tla-code "encoder_options={num_layers: 3}").
 local glue = import 'glue.libsonnet';
 local mlm = import 'mlm.libsonnet';
 
@@ -20,9 +21,10 @@ function(
   mlm_auxiliary=false,
   seed=13,
   objective=null,
+  encoder_options={},
 ) {
   seed: seed,
-  encoder: { type: 'hf', model: encoder },
+  encoder: { type: 'hf', model: encoder } + encoder_options,
   tasks: {
     [name]: glue.official(name, data_root + '/glue', batch_size=batch_size, train_limit=std.get(limits, name, null))
     for name in std.split(tasks, ',')

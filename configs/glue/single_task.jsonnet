@@ -3,7 +3,8 @@
 // `data_root/glue` holds the official GLUE folders (SST-2, RTE, ...); `task` is the lower-case task name;
 // `dev` names the dev file inside the task's folder (MNLI: dev_matched.tsv or dev_mismatched.tsv);
 // `init_from` a multi-task run to fine-tune from (MT-DNN's second stage); `objective` a training objective
-// (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md).
+// (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md); `encoder_options` more settings of the
+// hf encoder (e.g. --tla-code "encoder_options={num_layers: 3}" for a 3-layer MiniLM student).
 local glue = import 'glue.libsonnet';
 
 function(
@@ -20,10 +21,11 @@ function(
   seed=13,
   precision='fp32',
   objective=null,
+  encoder_options={},
 ) {
   seed: seed,
   [if init_from != null then 'init_from']: init_from,
-  encoder: { type: 'hf', model: encoder, pooling: pooling },
+  encoder: { type: 'hf', model: encoder, pooling: pooling } + encoder_options,
   tasks: {
     [task]: glue.official(task, data_root + '/glue', batch_size=batch_size, train_limit=train_limit, dev=dev),
   },
