@@ -68,8 +68,8 @@ class _MatrixAttack(AdversarialObjective):
             return self.inner(step)
         ids = step.batch.inputs["input_ids"]
         _, inverse = torch.unique(ids, return_inverse=True)
-        width = step.module.encoder.embed({"input_ids": ids[:1, :1]}).size(-1)
-        zero = torch.zeros(int(inverse.max()) + 1, width, device=ids.device, requires_grad=True)
+        embedded = step.module.encoder.embed(step.batch.inputs).detach()  # for its width and RMS
+        zero = torch.zeros(int(inverse.max()) + 1, embedded.size(-1), device=ids.device, requires_grad=True)
         clean = self.inner(step.perturbed(_rows(zero, inverse)))
         output = require_output(clean, self.name, self.inner)
         first = gradient(clean.loss, zero, retain_graph=True)
@@ -85,7 +85,7 @@ class _MatrixAttack(AdversarialObjective):
             **clean.scalars,
             f"{self.name}_loss": adversarial.loss.detach(),
             f"{self.name}_delta_rms": masked_rms(rows[inverse], mask),
-            "embedding_rms": masked_rms(step.module.encoder.embed(step.batch.inputs), mask),
+            "embedding_rms": masked_rms(embedded, mask),
         }
         return ObjectiveOutput(loss=clean.loss + weight * adversarial.loss, output=output, scalars=scalars)
 
