@@ -16,7 +16,16 @@ from __future__ import annotations
 
 import argparse
 
-from glue_results import Sweep, _mean_std, add_run_arguments, score_rows, seed_tlas, single_task_tlas
+from glue_results import (
+    Sweep,
+    _mean_std,
+    add_run_arguments,
+    add_sweep_arguments,
+    parse_limits,
+    score_rows,
+    seed_tlas,
+    single_task_tlas,
+)
 
 SMART = "{type: 'smart'}"
 SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
@@ -26,23 +35,14 @@ NER = "NCBI-disease-IOB"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_arguments(parser, holding="glue/ and NCBI-disease-IOB/")
-    parser.add_argument("--tasks", nargs="+", default=["rte", "mrpc", "sst2"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument(
-        "--limits", nargs="*", default=["sst2=3000"], help="TASK=N caps a task's training examples"
-    )
+    add_sweep_arguments(parser, tasks=["rte", "mrpc", "sst2"], limits=["sst2=3000"])
     parser.add_argument(
         "--proximal-task", default="rte", help="the task trained alone with SMART + proximal term"
     )
     parser.add_argument("--ner", action="store_true", help="also NCBI-disease NER with and without SMART")
     parser.add_argument("--ner-seeds", nargs="+", type=int, help="seeds of the NER runs (default: --seeds)")
-    parser.add_argument(
-        "--report", action="store_true", help="print the table of finished runs; train nothing"
-    )
     args = parser.parse_args()
-    limits = dict(item.split("=") for item in args.limits)
-    limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
+    limits, limit_code = parse_limits(args.limits)
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
         common = seed_tlas(args.data_root, seed, args.epochs)

@@ -17,7 +17,16 @@ import argparse
 import subprocess
 import sys
 
-from glue_results import ROOT, Sweep, add_run_arguments, score_rows, seed_tlas, single_task_tlas
+from glue_results import (
+    ROOT,
+    Sweep,
+    add_run_arguments,
+    add_sweep_arguments,
+    parse_limits,
+    score_rows,
+    seed_tlas,
+    single_task_tlas,
+)
 
 SETTINGS = {
     "single->multi, teacher annealing": "{type: 'bam', targets: '%s'}",
@@ -28,16 +37,11 @@ SETTINGS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_arguments(parser, holding="glue/")
-    parser.add_argument("--tasks", nargs="+", default=["rte", "mrpc", "stsb", "sst2", "cola"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--limits", nargs="*", default=["sst2=3000", "cola=4000", "stsb=3000"])
-    parser.add_argument(
-        "--report", action="store_true", help="print the table of finished runs; train nothing"
+    add_sweep_arguments(
+        parser, tasks=["rte", "mrpc", "stsb", "sst2", "cola"], limits=["sst2=3000", "cola=4000", "stsb=3000"]
     )
     args = parser.parse_args()
-    limits = dict(item.split("=") for item in args.limits)
-    limit_code = "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
+    limits, limit_code = parse_limits(args.limits)
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
         common = seed_tlas(args.data_root, seed, args.epochs)

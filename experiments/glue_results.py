@@ -164,6 +164,23 @@ class Sweep:
             self.scores.setdefault((setting, task), []).append(best[task])
 
 
+def add_sweep_arguments(parser: argparse.ArgumentParser, *, tasks: list[str], limits: list[str]) -> None:
+    """``--tasks``, ``--seeds``, ``--epochs`` (2), ``--limits`` and ``--report`` of a results sweep."""
+    parser.add_argument("--tasks", nargs="+", default=tasks)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--limits", nargs="*", default=limits, help="TASK=N caps a task's training examples")
+    parser.add_argument(
+        "--report", action="store_true", help="print the table of finished runs; train nothing"
+    )
+
+
+def parse_limits(items: list[str]) -> tuple[dict[str, str], str]:
+    """``TASK=N`` items as a dict and as the jsonnet object multitask.jsonnet's ``limits`` takes."""
+    limits = dict(item.split("=") for item in items)
+    return limits, "{" + ", ".join(f"{t}: {n}" for t, n in limits.items()) + "}"
+
+
 def seed_tlas(data_root: str, seed: int, epochs: int) -> list[str]:
     """The TLAs every run of a seed shares: the data root, the seed and the epochs."""
     return ["-A", f"data_root={data_root}", "--tla-code", f"seed={seed}", "--tla-code", f"epochs={epochs}"]
