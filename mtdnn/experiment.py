@@ -124,12 +124,13 @@ def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
     same config and seed give the same initial weights. The encoder receives ``corpus`` when
     its constructor declares it: a zero-argument callable that yields the texts of every task's
     training file (see :func:`~mtdnn.task.training_texts`), read only if called, e.g. to build
-    a vocabulary.
+    a vocabulary. Any component that declares ``registry`` receives the registry (online
+    distillation rebuilds its teacher runs with it).
 
     Raises:
         ConfigurationError: Any error in the config; the message names its path.
     """
-    root: ExperimentConfig = build(registry, ExperimentConfig, config, path="")
+    root: ExperimentConfig = build(registry, ExperimentConfig, config, path="", registry=registry)
     seed_everything(root.seed)
     settings = root.tasks
     encoder = build(

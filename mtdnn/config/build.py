@@ -155,7 +155,7 @@ def _mismatch(expected: Any, value: Any, path: str, advice: str | None = None) -
     )
 
 
-def build(registry: Registry, kind: type[T], params: Any, *, path: str, **extras: Any) -> T:
+def build(registry: Registry, kind: type[T], params: Any, /, *, path: str, **extras: Any) -> T:
     """Build an object of ``kind`` from a config value.
 
     For a registered kind, ``params`` is an object whose ``type`` key names the class (a bare string is

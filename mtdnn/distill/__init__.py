@@ -1,4 +1,4 @@
-"""Knowledge distillation: soft-target files and the objectives that learn from them."""
+"""Knowledge distillation: soft targets, from a file or from teachers online, and objectives using them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from mtdnn.distill.objectives import (
     MseLogitsObjective,
     MtdnnKdObjective,
 )
+from mtdnn.distill.online import OnlineTeachers, Teacher
 from mtdnn.distill.targets import SoftTargets, TaskTargets, combine_teachers
 
 __all__ = [
@@ -17,7 +18,9 @@ __all__ = [
     "HintonObjective",
     "MseLogitsObjective",
     "MtdnnKdObjective",
+    "OnlineTeachers",
     "SoftTargets",
     "TaskTargets",
+    "Teacher",
     "combine_teachers",
 ]

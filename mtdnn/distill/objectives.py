@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from mtdnn.data.dataset import TaskData
+from mtdnn.distill.online import OnlineTeachers, TeacherRuns
 from mtdnn.distill.targets import SoftTargets
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.heads.base import Head
@@ -38,49 +40,76 @@ logger = logging.getLogger(__name__)
 
 
 class DistillationObjective(WrappingObjective):
-    """Shared by the strategies: the targets file, the distilled tasks, the batch's soft targets.
+    """Shared by the strategies: where the soft targets come from, the distilled tasks, a batch's targets.
+
+    The targets come from a file (``targets``: offline, computed once by ``mtdnn distill
+    targets``) or from teacher runs that score every batch (``teachers``: online, see
+    :mod:`mtdnn.distill.online`); give one of the two.
 
     Args:
-        targets: The soft-targets file (``mtdnn distill targets`` writes it).
+        targets: The soft-targets file.
+        teachers: Teacher runs to score every batch instead (``{runs: [...], combine: 'probs'}``).
         inner: The gold objective (``task_loss`` by default).
-        tasks: The tasks to distil (default: every trained task the file has targets for).
+        tasks: The tasks to distil (default: every trained task that has targets or a teacher).
     """
 
     name = "distill"
 
     def __init__(
-        self, *, targets: str, inner: Objective | None = None, tasks: list[str] | None = None
+        self,
+        *,
+        targets: str | None = None,
+        teachers: TeacherRuns | None = None,
+        inner: Objective | None = None,
+        tasks: list[str] | None = None,
     ) -> None:
         super().__init__(inner=inner)
-        self.path, self.tasks = Path(targets), tasks
-        self.targets: SoftTargets | None = None
+        if (targets is None) == (teachers is None):
+            raise ConfigurationError(
+                "give either targets (a file from 'mtdnn distill targets') or teachers (run "
+                "directories to run online), not " + ("both" if targets is not None else "neither"),
+                path="targets",
+            )
+        self.path = Path(targets) if targets is not None else None
+        self.runs, self.tasks = teachers, tasks
+        self.targets: SoftTargets | OnlineTeachers | None = None
         self._chosen: set[str] = set()
         self._heads: dict[str, Head] = {}
 
+    @property
+    def source(self) -> str:
+        """Where the targets come from, for messages."""
+        return str(self.path) if self.path is not None else f"the teachers {self.runs}"
+
     def setup(self, model: MultiTaskModel, *, tasks: Mapping[str, Task], total_steps: int) -> None:
-        """Read the targets and check them against each distilled task's labels and head.
+        """Read the targets (or rebuild the teachers) and check them against each distilled task.
 
         Raises:
             ConfigurationError: A named task is not trained or has no targets, or a head cannot
-                learn from soft targets.
+                learn from soft targets (or a teacher's cannot teach it).
             DataError: The file is not a targets file, or its labels or kind of scores do not fit.
         """
-        targets = SoftTargets.load(self.path)
+        targets: SoftTargets | OnlineTeachers
+        if self.runs is not None:
+            targets = self.runs.load()
+        else:
+            assert self.path is not None  # the constructor asked for one of the two
+            targets = SoftTargets.load(self.path)
         if self.tasks is not None:
             unknown = sorted(set(self.tasks) - set(tasks))
             missing = sorted(set(self.tasks) - set(targets.tasks))
             if unknown or missing:
                 raise ConfigurationError(
                     f"{self.name} names tasks that are not trained ({unknown}) or have no targets in "
-                    f"{self.path} ({missing})",
+                    f"{self.source} ({missing})",
                     path="trainer.objective.tasks",
                 )
         chosen = self.tasks if self.tasks is not None else [t for t in tasks if t in targets.tasks]
         if not chosen:
             raise ConfigurationError(
-                f"{self.path} has soft targets for {sorted(targets.tasks)}, "
+                f"{self.source} has soft targets for {sorted(targets.tasks)}, "
                 f"none of the trained tasks {sorted(tasks)}",
-                path="trainer.objective.targets",
+                path="trainer.objective.targets" if self.path is not None else "trainer.objective.teachers",
             )
         for name in chosen:
             head = model.head(name)
@@ -89,6 +118,14 @@ class DistillationObjective(WrappingObjective):
                     f"the {type(head).__name__} head of task {name!r} cannot learn from soft targets",
                     path="trainer.objective.tasks",
                 )
+            if isinstance(targets, OnlineTeachers):
+                targets.check(
+                    name,
+                    labels=tasks[name].labels,
+                    soft_targets=head.soft_targets,
+                    positions=head.soft_positions,
+                )
+                continue
             checked = targets.check(name, labels=tasks[name].labels, soft_targets=head.soft_targets)
             if checked.positions != head.soft_positions:
                 raise DataError(
@@ -100,6 +137,11 @@ class DistillationObjective(WrappingObjective):
         self._heads = {name: model.head(name) for name in chosen}
         super().setup(model, tasks=tasks, total_steps=total_steps)
 
+    def modules(self) -> dict[str, nn.Module]:
+        """The online teachers' models (kept out of training and of the saved model), and the inner ones."""
+        own = self.targets.modules() if isinstance(self.targets, OnlineTeachers) else {}
+        return {**own, **super().modules()}
+
     def check_data(self, data: Mapping[str, TaskData]) -> None:
         """Check that every training row of each distilled task has a soft target, and log the coverage.
 
@@ -109,6 +151,12 @@ class DistillationObjective(WrappingObjective):
         targets = self._targets()
         for name in sorted(self._chosen & set(data)):
             head = self._heads[name]
+            if isinstance(targets, OnlineTeachers):
+                targets.prepare(name, data[name], head)
+                logger.info(
+                    "%s: %s teacher run(s) score every batch online", name, len(targets.teachers[name])
+                )
+                continue
             ids = head.target_ids([data[name].row_id(row) for row in range(len(data[name]))])
             covered, missing = targets.coverage(name, ids)
             logger.info("%s: %s of %s training rows have soft targets", name, f"{covered:,}", f"{len(ids):,}")
@@ -120,7 +168,7 @@ class DistillationObjective(WrappingObjective):
                 )
         super().check_data(data)
 
-    def _targets(self) -> SoftTargets:
+    def _targets(self) -> SoftTargets | OnlineTeachers:
         if self.targets is None:
             raise RuntimeError(f"{type(self).__name__}.setup() was not called")
         return self.targets
@@ -159,8 +207,9 @@ class MtdnnKdObjective(DistillationObjective):
 
     Args:
         targets: The soft-targets file.
+        teachers: Teacher runs to score every batch instead (see :class:`DistillationObjective`).
         inner: The gold objective (``task_loss`` by default).
-        tasks: The tasks to distil (default: every trained task the file has targets for).
+        tasks: The tasks to distil (default: every trained task that has targets or a teacher).
     """
 
     name = "mtdnn_kd"
@@ -185,8 +234,9 @@ class BamObjective(DistillationObjective):
 
     Args:
         targets: The soft-targets file.
+        teachers: Teacher runs to score every batch instead (see :class:`DistillationObjective`).
         inner: The gold objective (``task_loss`` by default).
-        tasks: The tasks to distil (default: every trained task the file has targets for).
+        tasks: The tasks to distil (default: every trained task that has targets or a teacher).
         anneal: Raise ``lambda`` from 0 to 1 over training.
         fixed: ``lambda`` without annealing.
     """
@@ -196,13 +246,14 @@ class BamObjective(DistillationObjective):
     def __init__(
         self,
         *,
-        targets: str,
+        targets: str | None = None,
+        teachers: TeacherRuns | None = None,
         inner: Objective | None = None,
         tasks: list[str] | None = None,
         anneal: bool = True,
         fixed: float = 0.5,
     ) -> None:
-        super().__init__(targets=targets, inner=inner, tasks=tasks)
+        super().__init__(targets=targets, teachers=teachers, inner=inner, tasks=tasks)
         if not 0.0 <= fixed <= 1.0:
             raise ConfigurationError(f"fixed must be in [0, 1], got {fixed}", path="fixed")
         self.anneal, self.fixed = anneal, fixed
@@ -227,8 +278,9 @@ class HintonObjective(DistillationObjective):
 
     Args:
         targets: The soft-targets file.
+        teachers: Teacher runs to score every batch instead (see :class:`DistillationObjective`).
         inner: The gold objective (``task_loss`` by default).
-        tasks: The tasks to distil (default: every trained task the file has targets for).
+        tasks: The tasks to distil (default: every trained task that has targets or a teacher).
         alpha: Weight of the soft term.
         temperature: ``T``; ``T^2`` keeps the soft term's gradients at the gold term's scale.
     """
@@ -238,13 +290,14 @@ class HintonObjective(DistillationObjective):
     def __init__(
         self,
         *,
-        targets: str,
+        targets: str | None = None,
+        teachers: TeacherRuns | None = None,
         inner: Objective | None = None,
         tasks: list[str] | None = None,
         alpha: float = 0.5,
         temperature: float = 2.0,
     ) -> None:
-        super().__init__(targets=targets, inner=inner, tasks=tasks)
+        super().__init__(targets=targets, teachers=teachers, inner=inner, tasks=tasks)
         if not 0.0 <= alpha <= 1.0:
             raise ConfigurationError(f"alpha must be in [0, 1], got {alpha}", path="alpha")
         if not (math.isfinite(temperature) and temperature > 0):
@@ -268,8 +321,9 @@ class MseLogitsObjective(DistillationObjective):
 
     Args:
         targets: The soft-targets file (best combined as ``logits``).
+        teachers: Teacher runs to score every batch instead (best combined as ``logits``).
         inner: The gold objective (``task_loss`` by default).
-        tasks: The tasks to distil (default: every trained task the file has targets for).
+        tasks: The tasks to distil (default: every trained task that has targets or a teacher).
         alpha: Weight of the MSE term.
     """
 
@@ -278,12 +332,13 @@ class MseLogitsObjective(DistillationObjective):
     def __init__(
         self,
         *,
-        targets: str,
+        targets: str | None = None,
+        teachers: TeacherRuns | None = None,
         inner: Objective | None = None,
         tasks: list[str] | None = None,
         alpha: float = 1.0,
     ) -> None:
-        super().__init__(targets=targets, inner=inner, tasks=tasks)
+        super().__init__(targets=targets, teachers=teachers, inner=inner, tasks=tasks)
         if not 0.0 <= alpha <= 1.0:
             raise ConfigurationError(f"alpha must be in [0, 1], got {alpha}", path="alpha")
         self.alpha = alpha

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -15,10 +14,10 @@ from mtdnn.api.distill import with_targets
 from mtdnn.cli import make_cli
 from mtdnn.distill import SoftTargets
 from mtdnn.errors import ConfigurationError
-from mtdnn.hooks import build_registry, get_plugin_manager
+from mtdnn.hooks import get_plugin_manager
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
-from tests.conftest import quickstart_config
+from tests.distill.conftest import student_config as _config
 from tests.training.resume_helpers import Crash, evaluations, final_weights
 
 
@@ -28,24 +27,6 @@ def _invoke(*args: str) -> str:
     )
     assert result.exit_code == 0, result.output
     return result.stdout
-
-
-def _config(repo_root: Path, tiny_bert: Path, **trainer: Any) -> dict[str, Any]:
-    config = quickstart_config(repo_root, tiny_bert, epochs=1, **trainer)
-    config["tasks"] = {name: {**config["tasks"][name], "train_limit": 64} for name in ("rte", "sst2")}
-    return config
-
-
-@pytest.fixture(scope="module")
-def teachers(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, tiny_bert: Path) -> list[Path]:
-    """Two multi-task teacher runs (RTE and SST-2, 64 examples each) of different seeds."""
-    registry = build_registry(get_plugin_manager(autoload=False))
-    folder = tmp_path_factory.mktemp("teachers")
-    runs = []
-    for seed in (1, 2):
-        train({**_config(repo_root, tiny_bert), "seed": seed}, folder / f"seed{seed}", registry)
-        runs.append(folder / f"seed{seed}")
-    return runs
 
 
 def test_targets_inspect_and_train(
