@@ -21,6 +21,7 @@ from glue_results import (
     _mean_std,
     add_run_arguments,
     add_sweep_arguments,
+    ner_tlas,
     parse_limits,
     score_rows,
     seed_tlas,
@@ -29,7 +30,6 @@ from glue_results import (
 
 SMART = "{type: 'smart'}"
 SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
-NER = "NCBI-disease-IOB"
 
 
 def main() -> None:
@@ -77,8 +77,7 @@ def main() -> None:
         )
     if args.ner:
         for seed in args.ner_seeds or args.seeds:
-            ner = ["-A", f"data_root={args.data_root}", "-A", f"corpus={NER}", "--tla-code", f"seed={seed}"]
-            ner += ["--tla-code", f"epochs={args.epochs}"]
+            ner = ner_tlas(args.data_root, seed, args.epochs)
             sweep.add("NER", f"ncbi-seed{seed}", "configs/bio/ner.jsonnet", ner, ["ncbi"])
             smart = [*ner, "--tla-code", f"objective={SMART}"]
             sweep.add("NER + SMART", f"ncbi-smart-seed{seed}", "configs/bio/ner.jsonnet", smart, ["ncbi"])

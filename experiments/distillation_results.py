@@ -14,11 +14,8 @@ Finished runs are reused and interrupted ones resumed; ``--report`` trains nothi
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 
 from glue_results import (
-    ROOT,
     Sweep,
     add_run_arguments,
     add_sweep_arguments,
@@ -26,6 +23,7 @@ from glue_results import (
     score_rows,
     seed_tlas,
     single_task_tlas,
+    soft_targets,
 )
 
 SETTINGS = {
@@ -58,19 +56,7 @@ def main() -> None:
             "multi-task", f"multitask-{name}-seed{seed}", "configs/glue/multitask.jsonnet", multi, args.tasks
         )
         targets = args.runs / f"targets-{name}-seed{seed}.safetensors"
-        if not args.report and not targets.is_file():
-            command = [
-                sys.executable,
-                str(ROOT / "cli.py"),
-                "distill",
-                "targets",
-                *map(str, teachers),
-                "-o",
-                str(targets),
-            ]
-            print("+", " ".join(command), file=sys.stderr)
-            subprocess.run(command, check=True, stdout=sys.stderr)
-        if not targets.is_file():
+        if not soft_targets(teachers, targets, report=args.report):
             continue
         for setting, objective in SETTINGS.items():
             run_name = f"distill-{'anneal' if 'annealing' in setting else 'fixed'}-{name}-seed{seed}"

@@ -186,6 +186,11 @@ def seed_tlas(data_root: str, seed: int, epochs: int) -> list[str]:
     return ["-A", f"data_root={data_root}", "--tla-code", f"seed={seed}", "--tla-code", f"epochs={epochs}"]
 
 
+def ner_tlas(data_root: str, seed: int, epochs: int, corpus: str = "NCBI-disease-IOB") -> list[str]:
+    """The TLAs of an NER run of configs/bio/ner.jsonnet (the adversarial and compression drivers)."""
+    return ["-A", f"corpus={corpus}", *seed_tlas(data_root, seed, epochs)]
+
+
 def single_task_tlas(common: list[str], task: str, limits: dict[str, str]) -> list[str]:
     """``common`` plus the task and its training cap (single_task.jsonnet)."""
     return [*common, "-A", f"task={task}"] + (
@@ -211,6 +216,19 @@ def score_rows(
             cells.append(cell)
         lines.append(f"| {setting} | {max(len(runs) for runs in found)} | " + " | ".join(cells) + " |")
     return lines
+
+
+def soft_targets(teachers: list[Path], output: Path, *, report: bool, split: str = "train") -> bool:
+    """Write the teachers' soft targets of ``split`` to ``output`` (``mtdnn distill targets``) unless done.
+
+    Returns whether ``output`` exists; with ``report`` nothing is computed.
+    """
+    if not report and not output.is_file():
+        command = [sys.executable, str(ROOT / "cli.py"), "distill", "targets", *map(str, teachers)]
+        command += ["--split", split, "-o", str(output)]
+        print("+", " ".join(command), file=sys.stderr)
+        subprocess.run(command, check=True, stdout=sys.stderr)
+    return output.is_file()
 
 
 def _mean_std(values: list[float]) -> str:

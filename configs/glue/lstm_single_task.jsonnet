@@ -4,6 +4,8 @@
 // needs pip install 'mtdnn[lstm]') or a Hugging Face tokenizer (a registered name or a folder);
 // `embeddings_from` (with a Hugging Face tokenizer only) starts the word vectors from that model's.
 //   -A tokenizer=all_minilm_l6_v2 -A embeddings_from=all_minilm_l6_v2
+// `objective` is a training objective, e.g. a distillation strategy (docs/distillation.md):
+//   --tla-code "objective={type: 'hinton', targets: 'targets.safetensors'}"
 local glue = import 'glue.libsonnet';
 
 function(
@@ -21,6 +23,7 @@ function(
   dev='dev.tsv',
   init_from=null,
   seed=13,
+  objective=null,
 ) {
   seed: seed,
   [if init_from != null then 'init_from']: init_from,
@@ -40,5 +43,6 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',  // with one task: that task's main metric
+    [if objective != null then 'objective']: objective,
   },
 }
