@@ -133,6 +133,8 @@ def build_experiment(config: dict[str, Any], registry: Registry) -> Experiment:
     root: ExperimentConfig = build(registry, ExperimentConfig, config, path="", registry=registry)
     seed_everything(root.seed)
     settings = root.tasks
+    for each in settings.values():
+        each.collect_labels()
     encoder = build(
         registry,
         Encoder,

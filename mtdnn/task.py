@@ -113,6 +113,20 @@ class TaskSettings:
                 hint="wrap the task's reader, e.g. {type: 'subsample', reader: ..., fraction: 0.1}",
             )
 
+    def collect_labels(self) -> None:
+        """Let a reader whose labels come from the data (``columns``) collect them from the training file.
+
+        Nothing happens when the task or its reader already gives labels, or without a training
+        file. Building an experiment calls this for every task.
+
+        Raises:
+            DataError: The training file is missing or malformed.
+        """
+        if self.labels is not None or self.reader.labels is not None or self.train is None:
+            return
+        if self.reader.collect_labels(self.train) is not None and self.train_reader is not None:
+            self.train_reader.collect_labels(self.train)
+
     def has(self, split: str) -> bool:
         """Whether the task has data for ``split`` (a file, or for training also ``texts_from``)."""
         return self.file(split) is not None or (split == "train" and self.texts_from is not None)
@@ -236,13 +250,17 @@ def build_task(registry: Registry, name: str, params: Any, encoder: Encoder) -> 
 def build_task_settings(registry: Registry, name: str, params: Any) -> TaskSettings:
     """Build everything a task's config says except its head (which needs the encoder).
 
+    A reader that collects its labels from the data reads them here (:meth:`TaskSettings.collect_labels`).
+
     Raises:
         ConfigurationError: ``params`` is not an object, or does not fit :class:`TaskSettings`.
+        DataError: The training file a reader collects its labels from is missing or malformed.
     """
     path = f"tasks.{name}"
     if not isinstance(params, dict):
         raise ConfigurationError(f"a task must be an object, got {type(params).__name__}", path=path)
     settings: TaskSettings = build(registry, TaskSettings, params, path=path)
+    settings.collect_labels()
     return settings
 
 

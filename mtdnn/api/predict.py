@@ -6,10 +6,11 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from mtdnn.api.tagging import spacy_words
 from mtdnn.archive import load_run
+from mtdnn.data import read_examples
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.experiment import Experiment
 from mtdnn.model import MultiTaskModel
@@ -82,8 +83,13 @@ def predict_file(
     output: TextIO,
     device: str = "auto",
     words: str = "blank:en",
+    input_format: Literal["raw", "task"] = "raw",
 ) -> int:
     """Write one JSON line per input with its prediction: the input's ``id`` and the head's record.
+
+    ``input_format`` ``raw`` reads ``input_path`` with :func:`read_raw_examples`; ``task`` reads
+    it with the task's own reader (:meth:`~mtdnn.readers.base.Reader.without_labels`, so a label
+    column may be absent), and any gold labels are ignored.
 
     For the built-in heads: classification: ``label`` and per-label ``probabilities``;
     multi-label: ``labels`` (those predicted) and ``probabilities``; real-valued tasks:
@@ -101,8 +107,15 @@ def predict_file(
         ConfigurationError: The run has no such task.
     """
     experiment, model = load_run(run_dir, registry)
-    _task(experiment, task)  # before reading the inputs
-    examples = tuple(read_raw_examples(input_path))
+    spec = _task(experiment, task)  # before reading the inputs
+    if input_format == "task":
+        reader = spec.settings.reader.without_labels()
+        examples = tuple(
+            replace(example, label=None, tags=None, answers=None)
+            for example in read_examples(reader, input_path)
+        )
+    else:
+        examples = tuple(read_raw_examples(input_path))
     if not examples:
         raise DataError("no inputs", file=str(input_path))
     records = predict_examples(
@@ -128,8 +141,8 @@ def predict_examples(
         ConfigurationError: The run has no such task.
     """
     spec = _task(experiment, task)
-    if spec.head.input_words:
-        split = spacy_words([example.text_a for example in examples], words)
+    if spec.head.input_words and any(example.words is None for example in examples):
+        split = spacy_words([example.text_a for example in examples], words)  # raw text only
         examples = tuple(
             replace(example, words=tuple(word for word, _ in pieces))
             for example, pieces in zip(examples, split, strict=True)

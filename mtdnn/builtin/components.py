@@ -109,6 +109,7 @@ def _readers(registry: Registry) -> None:
     """Register the built-in readers."""
     from mtdnn.readers import (
         AnliReader,
+        ColumnsReader,
         GlueReader,
         QnliRankingReader,
         Reader,
@@ -121,6 +122,7 @@ def _readers(registry: Registry) -> None:
         TextReader,
     )
 
+    registry.add(Reader, "columns", ColumnsReader)
     registry.add(Reader, "glue", GlueReader)
     registry.add(Reader, "snli", SnliReader)
     registry.add(Reader, "scitail", SciTailReader)

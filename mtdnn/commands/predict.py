@@ -30,6 +30,15 @@ __all__ = ["predict_command"]
     help="Sequence labelling: how raw text is split into words; 'blank:LANG' (spaCy's rule-based "
     "tokenizer) or an installed spaCy pipeline such as en_core_web_sm.",
 )
+@click.option(
+    "--input-format",
+    type=click.Choice(["raw", "task"]),
+    default="raw",
+    show_default=True,
+    help="raw: TSV or JSONL of raw texts (below); task: read INPUT with the task's own reader, as "
+    "its training and dev files are read (e.g. a CSV with the task's columns; a label column may "
+    "be absent).",
+)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
 @plugin_option
 @click.pass_obj
@@ -40,17 +49,26 @@ def predict_command(
     task: str,
     output: Path | None,
     words: str,
+    input_format: str,
     device: str,
     plugins: tuple[str, ...],
 ) -> None:
     """Predict INPUT (TSV: text or text<TAB>text; JSONL: {"text", "text_b"}) as JSON lines.
+
+    With --input-format task, INPUT is read by the task's reader instead (your own CSV, say).
 
     Sequence-labelling tasks give the entities of each text with character offsets; QA tasks
     (text_a the question, text_b the context) give the answer span.
     """
     from mtdnn.api.predict import predict_file
 
-    options = {"task": task, "input_path": input_path, "device": device, "words": words}
+    options = {
+        "task": task,
+        "input_path": input_path,
+        "device": device,
+        "words": words,
+        "input_format": input_format,
+    }
     if output is None:
         predict_file(run_dir, app.registry, output=sys.stdout, **options)  # type: ignore[arg-type]
         return

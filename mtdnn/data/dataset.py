@@ -151,7 +151,7 @@ def label_ids(
     if not all_labelled(examples, "label", source=source):
         return None
     if labels is None:
-        return tuple(float(example.label) for example in examples)  # type: ignore[arg-type]
+        return tuple(_real_value(example, source) for example in examples)
     index = {label: i for i, label in enumerate(labels)}
 
     def label_id(example: Example, label: object) -> int:
@@ -172,6 +172,19 @@ def label_ids(
             vectors.append(tuple(hot))
         return tuple(vectors)
     return tuple(label_id(example, example.label) for example in examples)
+
+
+def _real_value(example: Example, source: str) -> float:
+    """A real-valued task's target; a label that is not a number means the task lacks a label set."""
+    try:
+        return float(example.label)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DataError(
+            f"example {example.id!r} has the label {example.label!r}, but the task has no label set, so "
+            "its labels must be numbers (a regression task); list the labels in the task's 'labels' "
+            "or read the file with a reader that knows them",
+            file=source,
+        ) from None
 
 
 def read_examples(reader: Reader, path: str | Path, *, limit: int | None = None) -> Iterator[Example]:

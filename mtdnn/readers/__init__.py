@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mtdnn.readers.anli import AnliReader
 from mtdnn.readers.base import Reader
+from mtdnn.readers.columns import ColumnsReader
 from mtdnn.readers.glue import GlueReader
 from mtdnn.readers.qnli import QnliRankingReader
 from mtdnn.readers.scitail import SciTailReader
@@ -14,6 +15,7 @@ from mtdnn.readers.wrappers import SubsampleReader, SwapPairsReader
 
 __all__ = [
     "AnliReader",
+    "ColumnsReader",
     "GlueReader",
     "QnliRankingReader",
     "Reader",

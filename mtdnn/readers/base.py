@@ -13,13 +13,31 @@ __all__ = ["Reader"]
 class Reader:
     """Turns one data file into :class:`~mtdnn.types.Example` objects.
 
-    Subclasses implement :meth:`read` and :attr:`labels`.
+    Subclasses implement :meth:`read` and :attr:`labels`; a reader whose labels come from the
+    data also implements :meth:`collect_labels`, and one that needs a label column
+    :meth:`without_labels`.
     """
 
     @property
     def labels(self) -> list[str] | None:
         """The label vocabulary in index order, or ``None`` for real-valued targets."""
         raise NotImplementedError
+
+    def collect_labels(self, path: str | Path) -> list[str] | None:
+        """For a reader whose labels come from the data: collect them from ``path`` and keep them.
+
+        Called with the task's training file when the experiment is built, if neither the task
+        nor the reader gives labels. Returns the labels in id order, or ``None`` when the reader
+        collects none (the default: its labels are fixed, or it has real-valued targets).
+
+        Raises:
+            DataError: The file is missing or malformed.
+        """
+        return None
+
+    def without_labels(self) -> Reader:
+        """This reader for unlabelled files of the same layout (inputs to predict); itself by default."""
+        return self
 
     def read(self, path: str | Path) -> Iterator[Example]:
         """Yield the examples of ``path`` in file order.

@@ -70,6 +70,10 @@ class SubsampleReader(Reader):
         """The wrapped reader's labels."""
         return self.reader.labels
 
+    def collect_labels(self, path: str | Path) -> list[str] | None:
+        """The wrapped reader collects its labels from all of ``path``."""
+        return self.reader.collect_labels(path)
+
     def read(self, path: str | Path) -> Iterator[Example]:
         """Read all of ``path`` with the wrapped reader and yield the sampled examples in file order.
 
@@ -130,6 +134,10 @@ class SwapPairsReader(Reader):
     def labels(self) -> list[str] | None:
         """The wrapped reader's labels."""
         return self.reader.labels
+
+    def collect_labels(self, path: str | Path) -> list[str] | None:
+        """The wrapped reader collects its labels from all of ``path``."""
+        return self.reader.collect_labels(path)
 
     def read(self, path: str | Path) -> Iterator[Example]:
         """Yield each example of ``path`` followed by its swapped copy.

@@ -229,3 +229,24 @@ def test_dry_run_checks_the_sampler_against_the_tasks(
     )
     assert result.exit_code == 1
     assert "sampler.main" in result.output and "'rte'" in result.output
+
+
+def test_own_data_trains_and_predicts_through_the_task_reader(
+    repo_root: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "own"
+    config = str(repo_root / "configs" / "own_data.jsonnet")
+    data_root = str(repo_root / "data" / "own_data")
+    tlas = ["-A", f"data_root={data_root}", "-A", f"encoder={tiny_bert}", "--tla-code", "epochs=1"]
+    assert "best validation score" in _invoke("train", config, "-s", str(run), *tlas)
+    from mtdnn.rundir import RunDirectory
+
+    labels = RunDirectory(run).read_labels()  # collected from the training files, sorted
+    assert labels == {"reviews": ["negative", "positive"], "entailment": ["entailment", "not_entailment"]}
+    inputs = tmp_path / "inputs.csv"
+    inputs.write_text('id,review\nr1,"a gripping , funny film"\nr2,dull and far too long\n')
+    output = _invoke("predict", str(run), str(inputs), "--task", "reviews", "--input-format", "task")
+    records = [json.loads(line) for line in output.splitlines()]
+    assert [r["id"] for r in records] == ["r1", "r2"]
+    assert all(r["label"] in ("negative", "positive") for r in records)
+    assert all(set(r["probabilities"]) == {"negative", "positive"} for r in records)
