@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from safetensors.torch import load_file
@@ -15,7 +17,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 
-__all__ = ["InitReport", "initialize_from_run", "load_run"]
+__all__ = ["InitReport", "initialize_from_run", "load_run", "missing_plugins"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +37,28 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
     config = run.read_config()
     if not run.has_model():
         raise ConfigurationError(f"{str(run_dir)!r} has no trained model yet (no {run.heads})")
-    params = config["encoder"] if isinstance(config["encoder"], dict) else {"type": config["encoder"]}
-    encoder_cls: type[Encoder] = registry.resolve(Encoder, params["type"], path="encoder.type")
-    archived = {**config, "encoder": encoder_cls.archive_params(params, run.encoder)}
-    saved_labels = run.read_labels()
-    archived["tasks"] = {
-        name: {**task, "labels": saved_labels[name]}
-        if isinstance(task, dict) and "labels" not in task and saved_labels.get(name) is not None
-        else task
-        for name, task in config["tasks"].items()
-    }
-    experiment = build_experiment(archived, registry)
+    try:
+        params = config["encoder"] if isinstance(config["encoder"], dict) else {"type": config["encoder"]}
+        encoder_cls: type[Encoder] = registry.resolve(Encoder, params["type"], path="encoder.type")
+        archived = {**config, "encoder": encoder_cls.archive_params(params, run.encoder)}
+        saved_labels = run.read_labels()
+        archived["tasks"] = {
+            name: {**task, "labels": saved_labels[name]}
+            if isinstance(task, dict) and "labels" not in task and saved_labels.get(name) is not None
+            else task
+            for name, task in config["tasks"].items()
+        }
+        experiment = build_experiment(archived, registry)
+    except ConfigurationError as exc:
+        missing = missing_plugins(run)
+        if not missing:
+            raise
+        raise ConfigurationError(
+            f"{exc.message}; the run was trained with plugins that are not installed here: "
+            + ", ".join(missing),
+            path=exc.path,
+            hint="pip install " + " ".join(f"'{item}'" for item in missing),
+        ) from exc
     model = experiment.model()
     weights = run.encoder / ENCODER_WEIGHTS
     if weights.is_file():
@@ -53,6 +66,33 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
     model.heads.load_state_dict(load_file(str(run.heads)))
     model.eval()
     return experiment, model
+
+
+def missing_plugins(run: RunDirectory) -> list[str]:
+    """The installed plugins a run was trained with (its ``plugins.json``) that are not installed now.
+
+    Each as a pip requirement: ``distribution==version``. A recorded version other than the
+    installed one is only logged (a warning), since it may well still fit.
+    """
+    if not run.plugins.is_file():
+        return []
+    try:
+        recorded = json.loads(run.plugins.read_text()).get("plugins", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    missing = []
+    for plugin in recorded:
+        name = plugin.get("distribution") if isinstance(plugin, dict) else None
+        if not name or plugin.get("source") != "entry_point":
+            continue
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(f"{name}=={plugin['version']}" if plugin.get("version") else name)
+            continue
+        if plugin.get("version") and installed != plugin["version"]:
+            logger.warning("the run used %s %s; %s is installed", name, plugin["version"], installed)
+    return missing
 
 
 @dataclass(frozen=True)

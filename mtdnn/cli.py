@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -13,7 +13,7 @@ import pluggy
 
 from mtdnn.errors import MtdnnError
 from mtdnn.hooks import build_registry, get_plugin_manager
-from mtdnn.hooks.manager import TRACE_ENV
+from mtdnn.hooks.manager import TRACE_ENV, call_leniently
 from mtdnn.registry import Registry
 
 __all__ = ["AppContext", "MtdnnGroup", "main", "make_cli"]
@@ -82,7 +82,17 @@ def make_cli(pm: pluggy.PluginManager) -> click.Group:
         configure_logging(verbose=verbose)
         ctx.obj = AppContext(pm)
 
-    pm.hook.mtdnn_register_commands(cli=cli)
+    def added_commands() -> Callable[[], None]:
+        before = set(cli.commands)
+
+        def remove() -> None:
+            for name in set(cli.commands) - before:
+                del cli.commands[name]
+
+        return remove
+
+    # an installed plugin whose commands fail (a name clash, an exception) is left out
+    call_leniently(pm, "mtdnn_register_commands", "adding its commands", added_commands, cli=cli)
     return cli
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -52,8 +52,12 @@ def parse_tlas(tla_str: tuple[str, ...], tla_code: tuple[str, ...]) -> tuple[dic
 def format_table(results: Mapping[str, Mapping[str, float | None]]) -> str:
     """Render ``task -> metric -> value`` as an aligned text table."""
     metrics = sorted({name for scores in results.values() for name in scores})
-    header = ["task", *metrics]
     rows = [[task, *(_cell(scores.get(name)) for name in metrics)] for task, scores in results.items()]
+    return text_table(["task", *metrics], rows)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Columns aligned by their widest cell, with a dashed line under the header."""
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -28,6 +28,25 @@ def qualified_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def _provenance(cls: type) -> str:
+    """``module.Class`` and, when known, the installed distribution that provides it."""
+    top = cls.__module__.split(".")[0]
+    try:
+        from importlib.metadata import packages_distributions
+
+        distributions = packages_distributions().get(top, [])
+    except Exception:  # metadata of some installed package is broken: leave the distribution out
+        distributions = []
+    shown = qualified_name(cls)
+    return f"{shown} (from {', '.join(sorted(set(distributions)))})" if distributions else shown
+
+
+def _prefixed(cls: type, name: str) -> str:
+    """A name for ``cls`` that cannot clash with another package's: its top module's name first."""
+    top = cls.__module__.split(".")[0].removeprefix("mtdnn_")
+    return f"{top}_{name}"
+
+
 def _check_name(name: object, what: str) -> str:
     """Return ``name`` if it is a valid snake_case name, else raise."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
@@ -70,6 +89,17 @@ class Registry:
     def __repr__(self) -> str:
         counts = ", ".join(f"{name}={len(self._components[kind])}" for name, kind in self.kinds().items())
         return f"Registry({counts})"
+
+    def snapshot(self) -> tuple[dict[str, type], dict[type, str], dict[type, dict[str, type]]]:
+        """A copy of what is registered, for :meth:`restore` (to drop a failed plugin's additions)."""
+        components = {kind: dict(names) for kind, names in self._components.items()}
+        return dict(self._kind_by_name), dict(self._name_by_kind), components
+
+    def restore(self, saved: tuple[dict[str, type], dict[type, str], dict[type, dict[str, type]]]) -> None:
+        """Go back to what :meth:`snapshot` saw."""
+        kinds, names, components = saved
+        self._kind_by_name, self._name_by_kind = dict(kinds), dict(names)
+        self._components = {kind: dict(found) for kind, found in components.items()}
 
     def add_kind(self, kind: type, name: str) -> None:
         """Declare ``kind`` as a base class whose subclasses can be registered.
@@ -139,9 +169,10 @@ class Registry:
         existing = components.get(name)
         if existing is not None and not replace:
             raise ConfigurationError(
-                f"{qualified_name(existing)} already registered as {kind_name} {name!r}; "
-                f"cannot register {qualified_name(cls)}",
-                hint="pass replace=True to override",
+                f"{kind_name} {name!r} is taken by {_provenance(existing)}; cannot register "
+                f"{_provenance(cls)} under it",
+                hint=f"choose another name, e.g. {_prefixed(cls, name)!r} (a plugin that means to replace "
+                "a component says so with registry.add(..., replace=True))",
             )
         if existing is not None:
             logger.warning(

@@ -250,3 +250,25 @@ def test_own_data_trains_and_predicts_through_the_task_reader(
     assert [r["id"] for r in records] == ["r1", "r2"]
     assert all(r["label"] in ("negative", "positive") for r in records)
     assert all(set(r["probabilities"]) == {"negative", "positive"} for r in records)
+
+
+def test_a_run_trained_with_a_missing_plugin_names_the_distribution_to_install(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["tasks"]["rte"]["head"] = {"type": "gone_head"}
+    (run / "config.json").write_text(json.dumps(config))
+    report = json.loads((run / "plugins.json").read_text())
+    report["plugins"].append(
+        {"name": "gone", "source": "entry_point", "distribution": "mtdnn-gone", "version": "2.0", "hooks": []}
+    )
+    (run / "plugins.json").write_text(json.dumps(report))
+    result = CliRunner().invoke(make_cli(get_plugin_manager(autoload=False)), ["evaluate", str(run)])
+    assert result.exit_code == 1
+    assert "unknown head 'gone_head'" in result.output
+    assert "the run was trained with plugins that are not installed here: mtdnn-gone==2.0" in result.output
+    assert "hint: pip install 'mtdnn-gone==2.0'" in result.output

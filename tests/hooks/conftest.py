@@ -30,10 +30,13 @@ PLUGIN_MODULES = (
     "mtdnn_clashplugin",
     "mtdnn_replaceplugin",
     "mtdnn_clashcommand",
+    "mtdnn_raising",
+    "mtdnn_wrongarg",
+    "mtdnn_badjsonnet",
 )
 """Every module under ``tests/fixtures/plugins``: none may stay in ``sys.modules`` after a test."""
 
-PLUGIN_ENV = ("MTDNN_DISABLE_PLUGIN_AUTOLOAD", "MTDNN_TRACE_HOOKS")
+PLUGIN_ENV = ("MTDNN_DISABLE_PLUGIN_AUTOLOAD", "MTDNN_TRACE_HOOKS", "MTDNN_STRICT_PLUGINS")
 
 InstallPlugins = Callable[..., Path]
 
@@ -63,9 +66,20 @@ def install_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> InstallP
     for module in PLUGIN_MODULES:
         forget_module_after_test(monkeypatch, module)
 
-    def install(*folders: str) -> Path:
+    def install(*folders: str, modules: dict[str, str] | None = None, requires: str | None = None) -> Path:
+        """Copy ``folders``; install each of ``modules`` (module -> distribution) as a plugin distribution."""
         for folder in folders:
             shutil.copytree(FIXTURES / folder, site, dirs_exist_ok=True)
+        for module, distribution in (modules or {}).items():
+            shutil.copy(FIXTURES / "modules" / f"{module}.py", site)
+            info = site / f"{distribution.replace('-', '_')}-1.0.0.dist-info"
+            info.mkdir()
+            metadata = f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 1.0.0\n"
+            if requires is not None:
+                metadata += f"Requires-Dist: {requires}\n"
+            (info / "METADATA").write_text(metadata)
+            (info / "entry_points.txt").write_text(f"[mtdnn]\n{module.removeprefix('mtdnn_')} = {module}\n")
+            (info / "RECORD").write_text(f"{module}.py,,\n{info.name}/METADATA,,\n")  # as pip writes it
         importlib.invalidate_caches()
         return site
 
