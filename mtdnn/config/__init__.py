@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from mtdnn.config.build import accepted_keys, build, type_text
+from mtdnn.config.build import accepted_keys, build, describe_parameters, type_text
 from mtdnn.config.jsonnet import evaluate_config, library_dir, parse_tla_pairs
 
-__all__ = ["accepted_keys", "build", "evaluate_config", "library_dir", "parse_tla_pairs", "type_text"]
+__all__ = [
+    "accepted_keys",
+    "build",
+    "describe_parameters",
+    "evaluate_config",
+    "library_dir",
+    "parse_tla_pairs",
+    "type_text",
+]

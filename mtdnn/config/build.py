@@ -122,6 +122,18 @@ def accepted_keys(cls: type) -> dict[str, str]:
     return {param.name: type_text(param.hint) for param in _parameters(cls)}
 
 
+def describe_parameters(cls: type) -> list[tuple[str, str, str | None]]:
+    """Each config key of ``cls``: its name, its type as text and its default (``None``: required).
+
+    Raises:
+        ConfigurationError: As :func:`accepted_keys`.
+    """
+    return [
+        (param.name, type_text(param.hint), None if param.required else repr(param.default))
+        for param in _parameters(cls)
+    ]
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 

@@ -204,3 +204,25 @@ def test_main_exits_with_an_error_when_a_plugin_command_takes_a_builtin_name(
     assert result.returncode == 1
     assert result.stderr.startswith("Error: the command name 'train' is already taken")
     assert "Traceback" not in result.stderr
+
+
+def test_registry_show_prints_keys_types_defaults_and_meanings() -> None:
+    result = _invoke(["registry", "show", "classification"], autoload=False)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "head 'classification': mtdnn.heads.classification.ClassificationHead"
+    assert "  dropout: float = 0.1" in lines
+    assert "      Dropout on the pooled vector before the classifier." in lines
+    assert lines[-1] == "supplied at run time: input_dim, num_labels, labels"
+    reader = _invoke(["registry", "show", "columns", "--kind", "reader"], autoload=False).stdout
+    assert "  text: str | int (required)" in reader.splitlines()
+    assert "  labels: list[str] | None = None" in reader.splitlines()  # a config key of a reader
+    assert "supplied at run time" not in reader
+
+
+def test_registry_show_suggests_a_name_for_a_typo() -> None:
+    result = _invoke(["registry", "show", "clasification"], autoload=False)
+
+    assert result.exit_code == 1
+    assert "no component named 'clasification'; did you mean 'classification'?" in result.stderr
