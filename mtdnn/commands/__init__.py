@@ -21,7 +21,8 @@ def mtdnn_register_commands(cli: click.Group) -> None:
     from mtdnn.commands.distill import distill_group
     from mtdnn.commands.evaluate import evaluate_command
     from mtdnn.commands.glue_submission import glue_submission_command
-    from mtdnn.commands.inspect import plugins_command, registry_group
+    from mtdnn.commands.inspect import registry_group
+    from mtdnn.commands.plugins import plugins_command
     from mtdnn.commands.predict import predict_command
     from mtdnn.commands.train import pretrain_command, train_command
 

@@ -1,4 +1,4 @@
-"""``mtdnn plugins`` and ``mtdnn registry list|show``: what is installed and registered."""
+"""``mtdnn registry list|show``: what is registered."""
 
 from __future__ import annotations
 
@@ -7,56 +7,13 @@ import inspect
 import json
 import re
 import textwrap
-from typing import Any
 
 import click
 
 from mtdnn.cli import AppContext
-from mtdnn.commands.common import plugin_option, text_table
-from mtdnn.hooks.manager import DISABLE_AUTOLOAD_ENV, MtdnnPluginManager, jsonnet_paths, plugin_report
+from mtdnn.commands.common import plugin_option
 
-__all__ = ["plugins_command", "registry_group"]
-
-
-@click.group("plugins", invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@plugin_option
-@click.pass_context
-def plugins_command(ctx: click.Context, as_json: bool, plugins: tuple[str, ...]) -> None:
-    """The plugins: loaded and failed ones (the default: `list`), a new one, a check of one."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(plugins_list, as_json=as_json)
-
-
-@plugins_command.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@plugin_option
-@click.pass_obj
-def plugins_list(app: AppContext, as_json: bool, plugins: tuple[str, ...] = ()) -> None:
-    """List the loaded plugins (name, source, distribution, version, hooks) and the failed ones.
-
-    Every hook runs first (the registry is built, the jsonnet paths collected), so a plugin that
-    fails in one is listed among the failures.
-    """
-    if not isinstance(app.pm, MtdnnPluginManager):
-        report: dict[str, Any] = {"plugins": [], "failures": []}
-    else:
-        app.registry  # noqa: B018 -- builds the registry: a failing mtdnn_register is reported
-        jsonnet_paths(app.pm)
-        report = plugin_report(app.pm)
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    rows = [
-        (p["name"], p["source"], p["distribution"] or "-", p["version"] or "-", ", ".join(p["hooks"]))
-        for p in report["plugins"]
-    ]
-    click.echo(text_table(("plugin", "source", "distribution", "version", "hooks"), rows))
-    if report["failures"]:
-        click.echo(f"\nleft out ({len(report['failures'])}):")
-        for failure in report["failures"]:
-            click.echo(f"  {failure['plugin']}: {failure['error']}")
-        click.echo(f"\n({DISABLE_AUTOLOAD_ENV}=1 loads no installed plugin; mtdnn -v plugins: tracebacks)")
+__all__ = ["registry_group"]
 
 
 @click.group("registry")
