@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 from mtdnn.training.callbacks import Callback
+from mtdnn.training.checkpoint import latest_checkpoint
 from mtdnn.training.device import autocast, resolve_precision, select_device
 from mtdnn.training.evaluation import check_validation_metric
 from mtdnn.training.loop import Trainer
@@ -49,11 +51,14 @@ class TrainResult:
         run_dir: The run directory.
         state: The trainer's final state (best score and epoch, last metrics).
         model: The model as training left it (the best one is saved in ``run_dir/model``).
+        removed_checkpoints: Bytes of checkpoints removed at the end (0 when kept, see
+            ``trainer.keep_checkpoints_at_end``).
     """
 
     run_dir: Path
     state: TrainerState
     model: MultiTaskModel
+    removed_checkpoints: int = 0
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,22 @@ def train(
         RunDirectory(run_dir).write_run_files(config, plugins or {}, experiment.labels)
     trainer.dist.barrier()
     state = trainer.fit(resume=resume)
-    return TrainResult(run_dir=run_dir, state=state, model=trainer.model)
+    removed = 0
+    run = RunDirectory(run_dir)
+    if trainer.dist.is_main and not experiment.trainer.keep_checkpoints_at_end and run.has_model():
+        removed = _remove_checkpoints(run)
+    trainer.dist.barrier()
+    return TrainResult(run_dir=run_dir, state=state, model=trainer.model, removed_checkpoints=removed)
+
+
+def _remove_checkpoints(run: RunDirectory) -> int:
+    """Remove the checkpoints of a run that ended; return the bytes freed."""
+    if not run.checkpoints.is_dir():
+        return 0
+    freed = sum(path.stat().st_size for path in run.checkpoints.rglob("*") if path.is_file())
+    shutil.rmtree(run.checkpoints)
+    logger.info("training ended: removed the checkpoints (%.0f MB); best model: %s", freed / 1e6, run.model)
+    return freed
 
 
 def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
@@ -221,6 +241,14 @@ def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> No
         if not saved.is_file():
             raise ConfigurationError(
                 f"cannot resume: {str(run_dir)!r} holds no run", hint="drop --resume to start one"
+            )
+        run = RunDirectory(run_dir)
+        records = run.read_records()
+        if latest_checkpoint(run.checkpoints) is None and run.has_model() and records:
+            raise ConfigurationError(
+                f"nothing to resume: {str(run_dir)!r} finished (epoch {records[-1]['epoch']}) and its "
+                "checkpoints were removed at the end; the best model is in model/",
+                hint="start a new run directory to train again (trainer.keep_checkpoints_at_end keeps them)",
             )
         if json.loads(saved.read_text()) != json.loads(json.dumps(config)):
             raise ConfigurationError(

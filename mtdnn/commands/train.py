@@ -120,5 +120,10 @@ def train_config(
         click.echo(format_table(state.best_metrics))
     run = RunDirectory(run_dir)
     click.echo(f"best validation score {best} at epoch {epoch}; model saved in {run.model}")
+    if result.removed_checkpoints:
+        click.echo(
+            f"removed the checkpoints ({result.removed_checkpoints / 1e6:.0f} MB), no longer needed to "
+            "resume; trainer.keep_checkpoints_at_end: true keeps them"
+        )
     if pretraining:
         click.echo(f"pre-trained encoder (Hugging Face form): {run.encoder}")

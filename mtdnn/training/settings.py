@@ -26,7 +26,11 @@ class TrainerSettings:
         precision: ``fp32``, ``bf16`` or ``fp16`` (autocast; fp16 uses a gradient scaler on CUDA).
         checkpoint_every: Also checkpoint every N optimizer steps (checkpoints are always written
             at the end of each epoch).
-        keep_checkpoints: How many checkpoints to keep.
+        keep_checkpoints: How many checkpoints to keep while training.
+        keep_checkpoints_at_end: Keep the checkpoints when training ends. By default they are
+            removed once training has ended (all epochs, or a callback stopped it), since the best
+            model is saved in ``model/`` and resuming is no longer needed; each checkpoint holds
+            the model and the optimizer state, several times the model's size.
         callbacks: Observers of training (e.g. ``early_stopping``).
         objective: Computes each batch's loss (default ``task_loss``: the task's loss times its
             ``loss_weight``); e.g. ``{type: 'r_drop', alpha: 1}``.
@@ -46,6 +50,7 @@ class TrainerSettings:
         precision: Precision = "fp32",
         checkpoint_every: int | None = None,
         keep_checkpoints: int = 2,
+        keep_checkpoints_at_end: bool = False,
         callbacks: list[Callback] | None = None,
         objective: Objective | None = None,
         progress_bar: bool = True,
@@ -66,6 +71,7 @@ class TrainerSettings:
         self.precision: Precision = precision
         self.checkpoint_every = checkpoint_every
         self.keep_checkpoints = keep_checkpoints
+        self.keep_checkpoints_at_end = keep_checkpoints_at_end
         self.callbacks = list(callbacks or [])
         self.objective = objective if objective is not None else TaskLossObjective()
         self.progress_bar = progress_bar

@@ -37,7 +37,15 @@ def test_smart_with_its_proximal_term_resumes_bit_exactly(
 ) -> None:
     # 10 batches per epoch, 2 epochs, a checkpoint every 4 steps: the crash at step 11 loses three
     # steps, which the resumed run redoes from the EMA copy, weights and generators of step 8.
-    config = _rte(repo_root, tiny_bert, 320, epochs=2, checkpoint_every=4, keep_checkpoints=2)
+    config = _rte(
+        repo_root,
+        tiny_bert,
+        320,
+        epochs=2,
+        checkpoint_every=4,
+        keep_checkpoints=2,
+        keep_checkpoints_at_end=True,
+    )
     config["trainer"]["objective"] = SMART_PROXIMAL
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
     train(config, straight, registry)

@@ -91,6 +91,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, tiny_
         "epochs=1",
     )
     assert "best validation score" in output
+    assert "removed the checkpoints (" in output and "no longer needed to resume" in output
     return run_dir
 
 
@@ -106,7 +107,7 @@ def test_train_writes_the_run_directory(trained_run: Path) -> None:
     assert 0.0 <= record["dev"]["mrpc"]["f1"] <= 1.0
     assert (trained_run / "model" / "encoder" / "config.json").is_file()
     assert (trained_run / "model" / "heads.safetensors").is_file()
-    assert [p.name for p in (trained_run / "checkpoints").iterdir()] == ["step_000000045"]
+    assert not (trained_run / "checkpoints").exists()  # removed at the end; the best model stays
 
 
 def test_evaluate_reproduces_the_training_metrics(trained_run: Path, tmp_path: Path) -> None:
@@ -272,3 +273,26 @@ def test_a_run_trained_with_a_missing_plugin_names_the_distribution_to_install(
     assert "unknown head 'gone_head'" in result.output
     assert "the run was trained with plugins that are not installed here: mtdnn-gone==2.0" in result.output
     assert "hint: pip install 'mtdnn-gone==2.0'" in result.output
+
+
+def test_a_finished_run_keeps_its_checkpoints_only_when_asked_and_is_not_resumed(
+    repo_root: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    config = str(repo_root / "configs" / "quickstart.jsonnet")
+    tlas = ["-A", f"encoder={tiny_bert}", "-A", f"data_root={repo_root / 'data' / 'quickstart'}"]
+    from mtdnn.api import train
+    from mtdnn.hooks import build_registry
+    from tests.conftest import quickstart_config
+
+    registry = build_registry(get_plugin_manager(autoload=False))
+    settings = quickstart_config(repo_root, tiny_bert, epochs=1, keep_checkpoints_at_end=True)
+    train(settings, tmp_path / "kept", registry)
+    assert [p.name for p in (tmp_path / "kept" / "checkpoints").iterdir()] == ["step_000000045"]
+    finished = quickstart_config(repo_root, tiny_bert, epochs=1)
+    assert train(finished, tmp_path / "done", registry).removed_checkpoints > 0
+    again = CliRunner().invoke(
+        make_cli(get_plugin_manager(autoload=False)),
+        ["train", config, "-s", str(tmp_path / "done"), *tlas, "--tla-code", "epochs=1", "--resume"],
+    )
+    assert again.exit_code == 1
+    assert "nothing to resume" in again.output and "checkpoints were removed at the end" in again.output

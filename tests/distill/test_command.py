@@ -109,7 +109,7 @@ def test_a_distillation_run_resumes_bit_exactly(
     from mtdnn.api.distill import compute_targets
 
     compute_targets(teachers, registry).save(tmp_path / "t.safetensors")
-    config = _config(repo_root, tiny_bert, checkpoint_every=1)
+    config = _config(repo_root, tiny_bert, checkpoint_every=1, keep_checkpoints_at_end=True)
     config = with_targets(
         {**config, "trainer": {**config["trainer"], "epochs": 2}}, tmp_path / "t.safetensors", registry
     )

@@ -66,7 +66,7 @@ def test_online_distillation_trains_on_rows_no_teacher_scored(
 def test_an_online_distillation_run_resumes_bit_exactly(
     tmp_path: Path, repo_root: Path, tiny_bert: Path, teachers: list[Path], registry: Registry
 ) -> None:
-    config = student_config(repo_root, tiny_bert, checkpoint_every=1)
+    config = student_config(repo_root, tiny_bert, checkpoint_every=1, keep_checkpoints_at_end=True)
     config = _online({**config, "trainer": {**config["trainer"], "epochs": 2}}, teachers, type="hinton")
     train(config, tmp_path / "straight", registry)
     with pytest.raises(KeyboardInterrupt):

@@ -37,7 +37,8 @@ def _torchrun(tmp_path: Path, repo_root: Path, config: dict[str, Any]) -> tuple[
 def test_two_gloo_ranks_train_identical_weights_on_half_the_steps(
     tmp_path: Path, repo_root: Path, tiny_bert: Path
 ) -> None:
-    ranks, run_dir = _torchrun(tmp_path, repo_root, quickstart_config(repo_root, tiny_bert, epochs=1))
+    config = quickstart_config(repo_root, tiny_bert, epochs=1, keep_checkpoints_at_end=True)
+    ranks, run_dir = _torchrun(tmp_path, repo_root, config)
     assert [r["world_size"] for r in ranks] == [2, 2]
     assert ranks[0]["sha256"] == ranks[1]["sha256"]  # gradients were averaged at every step
     # Each step takes one batch per rank: ceil(batches / 2) steps per task (600, 400, 400 examples / 32).

@@ -176,7 +176,9 @@ def test_owned_modules_stay_out_of_the_optimizer_and_the_model_and_resume_exactl
 ) -> None:
     # As tests/training/test_resume.py: 45 steps per epoch, checkpoints every 10; the crash at step
     # 57 loses seven steps, which the resumed run must redo with the EMA copy as it was at step 50.
-    config = quickstart_config(repo_root, tiny_bert, epochs=2, checkpoint_every=10, keep_checkpoints=3)
+    config = quickstart_config(
+        repo_root, tiny_bert, epochs=2, checkpoint_every=10, keep_checkpoints=3, keep_checkpoints_at_end=True
+    )
     config["trainer"]["objective"] = {"type": "test_ema", "decay": 0.8}
     straight = tmp_path / "straight"
     result = train(config, straight, with_ema)

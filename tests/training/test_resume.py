@@ -19,7 +19,9 @@ def test_resume_after_interruption_matches_uninterrupted_run(
     tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
 ) -> None:
     # 600 + 400 + 400 examples in batches of 32 -> 45 steps per epoch; checkpoints every 10 steps.
-    config = quickstart_config(repo_root, tiny_bert, epochs=2, checkpoint_every=10, keep_checkpoints=3)
+    config = quickstart_config(
+        repo_root, tiny_bert, epochs=2, checkpoint_every=10, keep_checkpoints=3, keep_checkpoints_at_end=True
+    )
     straight = tmp_path / "straight"
     train(config, straight, registry)
 
@@ -57,6 +59,10 @@ def test_resume_without_checkpoint_or_with_other_config_is_refused(
     train(config, run_dir, registry)
     with pytest.raises(ConfigurationError, match="not empty"):
         train(config, run_dir, registry)
-    changed = quickstart_config(repo_root, tiny_bert, epochs=2)
+    with pytest.raises(ConfigurationError, match=r"finished .* checkpoints were removed at the end"):
+        train(config, run_dir, registry, resume=True)
+    kept = quickstart_config(repo_root, tiny_bert, epochs=1, keep_checkpoints_at_end=True)
+    train(kept, tmp_path / "kept", registry)
+    changed = quickstart_config(repo_root, tiny_bert, epochs=2, keep_checkpoints_at_end=True)
     with pytest.raises(ConfigurationError, match="config differs"):
-        train(changed, run_dir, registry, resume=True)
+        train(changed, tmp_path / "kept", registry, resume=True)

@@ -24,7 +24,9 @@ STEPS = 60  # per epoch, more than the 45 batches of one pass over the data
 def test_temperature_sampling_past_the_data_trains_and_resumes_exactly(
     tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
 ) -> None:
-    config = quickstart_config(repo_root, tiny_bert, epochs=2, checkpoint_every=10, keep_checkpoints=3)
+    config = quickstart_config(
+        repo_root, tiny_bert, epochs=2, checkpoint_every=10, keep_checkpoints=3, keep_checkpoints_at_end=True
+    )
     config["sampler"] = {"type": "temperature", "alpha": 0.75, "steps": STEPS}
     # The second epoch's plan asks every task for more batches than it has, and by its 50th step
     # (the step-110 checkpoint the interrupted run resumes from) some streams are in their
@@ -54,7 +56,9 @@ def test_temperature_sampling_past_the_data_trains_and_resumes_exactly(
 def test_total_steps_follow_the_plans_and_accumulation(
     tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
 ) -> None:
-    config = quickstart_config(repo_root, tiny_bert, epochs=2, accumulation_steps=7)
+    config = quickstart_config(
+        repo_root, tiny_bert, epochs=2, accumulation_steps=7, keep_checkpoints_at_end=True
+    )
     config["sampler"] = {"type": "main_aux", "main": "rte", "ratio": 0.5}
     config["trainer"]["scheduler"] = {"type": "linear", "warmup": 0}
     # 13 RTE batches + round(6.5) = 7 auxiliary ones = 20 mini-batches -> ceil(20 / 7) = 3 steps.
