@@ -183,6 +183,7 @@ def _training(registry: Registry) -> None:
         TaskLossObjective,
         TrimMemory,
     )
+    from mtdnn.training.tensorboard import TensorBoard
 
     registry.add(Optimizer, "adamw", AdamW)
     registry.add(Optimizer, "adamax", Adamax)
@@ -190,6 +191,7 @@ def _training(registry: Registry) -> None:
     registry.add(Scheduler, "constant", ConstantSchedule)
     registry.add(Callback, "early_stopping", EarlyStopping)
     registry.add(Callback, "trim_memory", TrimMemory)
+    registry.add(Callback, "tensorboard", TensorBoard)  # imports tensorboard only when built
     registry.add(Objective, "task_loss", TaskLossObjective)
     registry.add(Objective, "r_drop", RDropObjective)
 

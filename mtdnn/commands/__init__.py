@@ -16,12 +16,13 @@ __all__ = ["mtdnn_register_commands"]
 
 @hookimpl
 def mtdnn_register_commands(cli: click.Group) -> None:
-    """Add train, pretrain, cross-validate, evaluate, predict, glue-submission, distill, plugins, registry."""
+    """Add the built-in commands (train, evaluate, predict, distill, plot, plugins, registry, ...)."""
     from mtdnn.commands.cross_validate import cross_validate_command
     from mtdnn.commands.distill import distill_group
     from mtdnn.commands.evaluate import evaluate_command
     from mtdnn.commands.glue_submission import glue_submission_command
     from mtdnn.commands.inspect import registry_group
+    from mtdnn.commands.plot import plot_command
     from mtdnn.commands.plugins import plugins_command
     from mtdnn.commands.predict import predict_command
     from mtdnn.commands.train import pretrain_command, train_command
@@ -34,6 +35,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
         predict_command,
         glue_submission_command,
         distill_group,
+        plot_command,
         plugins_command,
         registry_group,
     )

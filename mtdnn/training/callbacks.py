@@ -5,7 +5,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from mtdnn.errors import ConfigurationError
 from mtdnn.training.state import TrainerControl, TrainerState
@@ -18,11 +19,23 @@ logger = logging.getLogger(__name__)
 class Callback:
     """Observes a training run; every method may set flags on ``control`` and nothing else."""
 
+    def setup(self, *, run_dir: Path, is_main: bool) -> None:
+        """Called once before training with the run directory; only the ``is_main`` process writes."""
+
     def on_train_begin(self, state: TrainerState, control: TrainerControl) -> None:
         """Called once before the first step (also after a resume)."""
 
     def on_step_end(self, state: TrainerState, control: TrainerControl) -> None:
         """Called after every optimizer step."""
+
+    def on_log(self, state: TrainerState, control: TrainerControl, logs: Mapping[str, float]) -> None:
+        """Called every ``trainer.log_every`` optimizer steps with the training values since the last call.
+
+        ``logs`` holds the mean ``loss`` and the mean of each scalar the objective reports (e.g.
+        ``smart_divergence``, ``distill_soft``) over the batches since the last call, and ``lr``,
+        the largest learning rate of the optimizer's parameter groups. The loop computes them
+        only when some callback overrides this method.
+        """
 
     def on_evaluate(
         self, state: TrainerState, control: TrainerControl, metrics: dict[str, dict[str, float]]

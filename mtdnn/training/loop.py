@@ -80,6 +80,9 @@ class Trainer:
         self.run = RunDirectory(run_dir)
         self.objective = settings.objective
         self.callbacks = [*settings.callbacks, *callbacks]
+        # the callbacks that log training values, and the window of values since their last call
+        self._loggers = [c for c in self.callbacks if type(c).on_log is not Callback.on_log]
+        self._window = RunningMeans()
         check_validation_metric(tasks, dev_data, settings.validation_metric)
         self.dist = setup_distributed(select_device(settings.device))
         self.device = self.dist.device(select_device(settings.device))
@@ -120,6 +123,7 @@ class Trainer:
         state = self._resume() if resume else TrainerState(total_steps=total_steps)
         control = TrainerControl(should_stop=state.stopped)
         for callback in self.callbacks:
+            callback.setup(run_dir=self.run.path, is_main=self.dist.is_main)
             callback.on_train_begin(state, control)
         while state.epoch < settings.epochs and not control.should_stop:
             if not self._train_epoch(state, control):  # stopped inside the epoch
@@ -175,6 +179,8 @@ class Trainer:
                 result = self.objective(step)
             self._backward(result.loss)
             self.averages.add({"loss": result.loss, **result.scalars})
+            if self._loggers:
+                self._window.add({"loss": result.loss, **result.scalars})
             accumulated += 1
             state.batches_done = position + 1
             progress.update(1)
@@ -190,6 +196,8 @@ class Trainer:
                 )
                 for callback in self.callbacks:
                     callback.on_step_end(state, control)
+                if self._loggers and state.global_step % self.settings.log_every == 0:
+                    self._log(state, control)
                 every = self.settings.checkpoint_every
                 if control.should_evaluate:
                     control.should_evaluate = False
@@ -202,6 +210,12 @@ class Trainer:
                     return False
         progress.close()
         return True
+
+    def _log(self, state: TrainerState, control: TrainerControl) -> None:
+        logs = {**self._window.means(), "lr": max(group["lr"] for group in self.parts.optimizer.param_groups)}
+        self._window.reset()
+        for callback in self._loggers:
+            callback.on_log(state, control, logs)
 
     def _backward(self, loss: torch.Tensor) -> None:
         """Back-propagate a batch's loss (or part of it), outside autocast, accumulated and scaled."""

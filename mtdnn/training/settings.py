@@ -35,6 +35,8 @@ class TrainerSettings:
         objective: Computes each batch's loss (default ``task_loss``: the task's loss times its
             ``loss_weight``); e.g. ``{type: 'r_drop', alpha: 1}``.
         progress_bar: Show a progress bar with the loss and the ETA.
+        log_every: Optimizer steps between the training values handed to callbacks that log
+            them (``tensorboard``).
     """
 
     def __init__(
@@ -54,11 +56,14 @@ class TrainerSettings:
         callbacks: list[Callback] | None = None,
         objective: Objective | None = None,
         progress_bar: bool = True,
+        log_every: int = 10,
     ) -> None:
         if epochs < 1:
             raise ConfigurationError(f"epochs must be at least 1, got {epochs}", path="epochs")
         if accumulation_steps < 1:
             raise ConfigurationError("accumulation_steps must be at least 1", path="accumulation_steps")
+        if log_every < 1:
+            raise ConfigurationError(f"log_every must be at least 1, got {log_every}", path="log_every")
         if keep_checkpoints < 1:
             raise ConfigurationError("keep_checkpoints must be at least 1", path="keep_checkpoints")
         self.epochs = epochs
@@ -72,6 +77,7 @@ class TrainerSettings:
         self.checkpoint_every = checkpoint_every
         self.keep_checkpoints = keep_checkpoints
         self.keep_checkpoints_at_end = keep_checkpoints_at_end
+        self.log_every = log_every
         self.callbacks = list(callbacks or [])
         self.objective = objective if objective is not None else TaskLossObjective()
         self.progress_bar = progress_bar
