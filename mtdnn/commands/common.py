@@ -50,10 +50,42 @@ def parse_tlas(tla_str: tuple[str, ...], tla_code: tuple[str, ...]) -> tuple[dic
 
 
 def format_table(results: Mapping[str, Mapping[str, float | None]]) -> str:
-    """Render ``task -> metric -> value`` as an aligned text table."""
-    metrics = sorted({name for scores in results.values() for name in scores})
-    rows = [[task, *(_cell(scores.get(name)) for name in metrics)] for task, scores in results.items()]
-    return text_table(["task", *metrics], rows)
+    """Render ``task -> metric -> value`` as aligned text: main scores as columns, per-type scores as rows.
+
+    A task's per-type scores (seqeval's ``f1_Disease``, ``precision_Disease``, ...) would make one
+    line of dozens of columns; they get a table of their own per task, one row per type, under
+    the table of the main scores.
+    """
+    split = {task: split_per_type(scores) for task, scores in results.items()}
+    metrics = sorted({name for main, _ in split.values() for name in main})
+    rows = [[task, *(_cell(main.get(name)) for name in metrics)] for task, (main, _) in split.items()]
+    parts = [text_table(["task", *metrics], rows)]
+    for task, (_, per_type) in split.items():
+        if per_type:
+            keys = sorted({key for scores in per_type.values() for key in scores})
+            type_rows = [[kind, *(_cell(found.get(key)) for key in keys)] for kind, found in per_type.items()]
+            parts.append(f"{task}, per type:\n" + text_table(["type", *keys], type_rows))
+    return "\n\n".join(parts)
+
+
+def split_per_type(
+    scores: Mapping[str, float | None],
+) -> tuple[dict[str, float | None], dict[str, dict[str, float | None]]]:
+    """Split a task's scores into its main ones and ``type -> metric -> value``.
+
+    ``KEY_TYPE`` is a per-type score when ``KEY`` is itself a score of the task and the same
+    ``TYPE`` comes with at least two such keys (``f1_Disease`` and ``precision_Disease`` beside
+    ``f1`` and ``precision``), so a lone ``f1_macro`` stays a main score.
+    """
+    candidates: dict[str, dict[str, float | None]] = {}
+    for name, value in scores.items():
+        for key in scores:
+            if name.startswith(key + "_") and name != key:
+                candidates.setdefault(name[len(key) + 1 :], {})[key] = value
+                break
+    per_type = {kind: found for kind, found in candidates.items() if len(found) >= 2}
+    taken = {f"{key}_{kind}" for kind, found in per_type.items() for key in found}
+    return {name: value for name, value in scores.items() if name not in taken}, per_type
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
