@@ -25,12 +25,14 @@ def find_entry_points(name: str) -> list[EntryPoint]:
 def check_plugin(name: str) -> Iterator[tuple[str, bool]]:
     """Yield ``(what was checked, passed)`` for plugin NAME; it stops at the first failure.
 
-    The plugin is loaded alone with the built-ins and in strict mode, so that any failure
-    raises instead of leaving it out.
+    Every installed plugin is loaded (a plugin may build on another's components or jsonnet
+    files), and any failure of NAME's (which would leave it out) fails the check; the other
+    plugins' failures are only warned about.
     """
     from mtdnn.api import dry_run, load_config
     from mtdnn.cli import make_cli
     from mtdnn.hooks import build_registry, get_plugin_manager, jsonnet_paths
+    from mtdnn.hooks.manager import MtdnnPluginManager
 
     found = find_entry_points(name)
     if not found:
@@ -40,30 +42,49 @@ def check_plugin(name: str) -> Iterator[tuple[str, bool]]:
     described = ", ".join(
         f"{e.name} = {e.value}" + (f" ({e.dist.name} {e.dist.version})" if e.dist else "") for e in found
     )
+    mine = {entry.dist.name if entry.dist is not None else entry.name for entry in found}
+
+    def failed(pm: MtdnnPluginManager) -> str | None:
+        errors = [failure.message for failure in pm.loaded.failures if failure.plugin in mine]
+        return "; ".join(errors) or None
+
     try:
-        pm = get_plugin_manager(entry_point_list=found, strict=True)
+        pm = get_plugin_manager()  # with every installed plugin: a plugin may build on another's
+        problem = failed(pm)
+        if problem is not None:
+            yield f"loading {described}: {problem}", False
+            return
         plugins = [pm.get_plugin(entry.name) for entry in found]
         hooks = sorted({caller.name for plugin in plugins for caller in pm.get_hookcallers(plugin) or []})
         yield f"imports, with known hooks and argument names: {described}; hooks: {', '.join(hooks)}", True
-        core = build_registry(get_plugin_manager(autoload=False))
         registry = build_registry(pm)
         added = [
             f"{kind} {component!r}"
             for kind, base in registry.kinds().items()
             for component in registry.names(base)
-            if kind not in core.kinds() or component not in core.names(core.kinds()[kind])
+            if _provider(registry.resolve(base, component)) in _packages(found)
         ]
+        packages = _packages(found)
+        cli = make_cli(pm)
+        commands = sorted(
+            name
+            for name, command in cli.commands.items()
+            if command.callback is not None and _provider(command.callback) in packages
+        )
+        roots = [Path(importlib.import_module(name).__file__ or ".").resolve().parent for name in packages]
+        paths = jsonnet_paths(pm)
+        folders = [str(path) for path in paths if any(path.resolve().is_relative_to(r) for r in roots)]
+        problem = failed(pm)
+        if problem is not None:
+            yield problem, False
+            return
         yield f"registers: {', '.join(added) or 'nothing'}", True
-        core_commands = set(make_cli(get_plugin_manager(autoload=False)).commands)
-        commands = sorted(set(make_cli(pm).commands) - core_commands)
         yield f"adds commands: {', '.join(commands) or 'none'}", True
-        builtin = set(jsonnet_paths(get_plugin_manager(autoload=False)))
-        folders = [str(path) for path in jsonnet_paths(pm) if path not in builtin]
         yield f"jsonnet folders: {', '.join(folders) or 'none'}", True
     except Exception as exc:
         yield f"{type(exc).__name__}: {exc}", False
         return
-    for package in sorted({entry.value.split(":")[0].split(".")[0] for entry in found}):
+    for package in _packages(found):
         module = importlib.import_module(package)
         examples = sorted((Path(module.__file__ or ".").resolve().parent / "examples").glob("*.jsonnet"))
         for example in examples:
@@ -75,3 +96,12 @@ def check_plugin(name: str) -> Iterator[tuple[str, bool]]:
             yield f"dry run of {example}: tasks {', '.join(report.tasks)}", True
         if not examples:
             yield f"no example configs in {package}/examples/ to dry-run", True
+
+
+def _packages(found: list[EntryPoint]) -> list[str]:
+    return sorted({entry.value.split(":")[0].split(".")[0] for entry in found})
+
+
+def _provider(thing: object) -> str:
+    """The top-level package a class or function comes from."""
+    return str(getattr(thing, "__module__", "")).split(".")[0]

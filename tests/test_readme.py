@@ -25,12 +25,14 @@ def test_ci_runs_exactly_the_readme_test_command(repo_root: Path) -> None:
         setup[0].startswith("pip install torch==2.13.0")
         and "mtdnn train configs/quickstart.jsonnet" in setup[0]
     )
-    install = 'pip install -e ".[test]" -e ./bio && '
-    assert setup[1].startswith("pip install torch==2.13.0 && " + install)
+    plugins = sorted(path.parent.name for path in (repo_root / "plugins").glob("*/pyproject.toml"))
+    editable = "".join(f" -e ./plugins/{name}" for name in plugins)
+    install = 'pip install -e ".[test]" -e ./bio' + editable + " && "
+    assert setup[1].startswith("pip install torch==2.13.0 && " + install), "every plugin is installed"
     test_command = setup[1].split(install, 1)[1]
     ci = (repo_root / ".ci" / "run").read_text()
     assert "pip install --quiet torch==2.13.0" in ci
-    assert 'pip install --quiet -e ".[test]" -e ./bio' in ci
+    assert install.removesuffix(" && ").replace("pip install", "pip install --quiet") in ci
     assert ci.rstrip().splitlines()[-1] == test_command
 
 
