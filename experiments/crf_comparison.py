@@ -20,6 +20,8 @@ import sys
 
 from glue_results import ROOT, _mean_std, add_run_arguments, run
 
+from mtdnn.rundir import RunDirectory
+
 CONFIG = "plugins/crf/src/mtdnn_crf/examples/ncbi.jsonnet"
 
 
@@ -42,8 +44,7 @@ def main() -> None:
                 command = [sys.executable, str(ROOT / "cli.py"), "evaluate", str(run_dir), "--split", "test"]
                 subprocess.run([*command, "--output-json", str(scores)], check=True, stdout=sys.stderr)
             test.append(json.loads(scores.read_text())["ncbi"])
-            records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-            seconds += [record["train_seconds"] for record in records]
+            seconds += [record["train_seconds"] for record in RunDirectory(run_dir).read_records()]
         rows.append(
             f"| {head} | {len(args.seeds)} | {_mean_std([d['f1'] for d in dev])} | "
             f"{_mean_std([t['f1'] for t in test])} | {statistics.mean(seconds):.0f} |"

@@ -167,6 +167,11 @@ class Registry:
                     hint="a class has one name per kind; register a subclass to give it another",
                 )
         existing = components.get(name)
+        if existing is cls and not replace:
+            raise ConfigurationError(
+                f"{qualified_name(cls)} is already registered as {kind_name} {name!r}",
+                hint="register each component once (is the plugin's hook called twice?)",
+            )
         if existing is not None and not replace:
             raise ConfigurationError(
                 f"{kind_name} {name!r} is taken by {_provenance(existing)}; cannot register "

@@ -228,6 +228,11 @@ def test_resuming_an_early_stopped_run_does_not_train_further(
     tmp_path: Path, repo_root: Path, tiny_bert: Path, registry: Registry
 ) -> None:
     config = _stalling_config(repo_root, tiny_bert, patience=1)
+    stopped = train(config, tmp_path / "ended", registry)
+    assert stopped.state.stopped and stopped.removed_checkpoints > 0  # an early stop is an end
+    with pytest.raises(ConfigurationError, match="nothing to resume"):
+        train(config, tmp_path / "ended", registry, resume=True)
+    config["trainer"]["keep_checkpoints_at_end"] = True
     first = train(config, tmp_path / "run", registry)
     assert first.state.stopped and first.state.epoch == 2
     again = train(config, tmp_path / "run", registry, resume=True)
