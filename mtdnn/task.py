@@ -11,7 +11,7 @@ from mtdnn.config import build
 from mtdnn.data import TaskData, featurize_examples, read_examples
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import Head, LabelHead
 from mtdnn.losses.base import Loss
 from mtdnn.metrics.base import DecodedMetric, Metric
 from mtdnn.readers.base import Reader
@@ -270,7 +270,8 @@ def build_head(registry: Registry, name: str, settings: TaskSettings, encoder: E
     The head receives ``input_dim`` (the encoder's output size), ``num_labels`` (the reader's
     label count, 1 for real-valued tasks), ``labels`` (the label vocabulary in id order, ``None``
     for real-valued tasks), ``task`` and ``encoder`` (the shared encoder, e.g. for tying a
-    masked-LM head to its word embeddings) when its constructor declares them.
+    masked-LM head to its word embeddings) when its constructor declares them. A label head
+    that does not take ``labels`` gets them afterwards, so its predictions name the labels.
 
     Raises:
         ConfigurationError: The task's ``max_length`` is longer than the encoder can encode.
@@ -294,6 +295,8 @@ def build_head(registry: Registry, name: str, settings: TaskSettings, encoder: E
         task=name,
         encoder=encoder,
     )
+    if isinstance(head, LabelHead) and head.labels is None and labels is not None:
+        head.labels = list(labels)  # predictions show label names, also from heads that take none
     return head
 
 

@@ -145,3 +145,37 @@ def test_a_max_length_beyond_the_encoders_positions_is_refused_when_the_task_is_
     with pytest.raises(ConfigurationError, match="max_length 129 is longer than the encoder's 128") as info:
         build_experiment(config, registry)
     assert info.value.path == "tasks.rte.max_length"
+
+
+def test_a_label_head_without_a_labels_argument_still_names_its_predictions(
+    repo_root: Path, tiny_bert: Path, registry: Registry
+) -> None:
+    import torch
+
+    from mtdnn.heads.base import Head, LabelHead
+    from mtdnn.types import EncoderOutput, HeadOutput, LabelPrediction, TaskBatch
+
+    class FirstToken(LabelHead):
+        """A plugin-style head that takes no `labels`."""
+
+        def __init__(self, input_dim: int, num_labels: int) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(input_dim, num_labels)
+
+        def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
+            return HeadOutput(logits=self.linear(encoded.hidden[:, 0]))
+
+        def probabilities(self, output: HeadOutput) -> torch.Tensor:
+            return torch.softmax(output.logits.float(), dim=-1)
+
+        def choose(self, probabilities: torch.Tensor, groups: torch.Tensor | None) -> torch.Tensor:
+            return probabilities.argmax(dim=-1)
+
+    registry.add(Head, "first_token_test", FirstToken)
+    config = quickstart_config(repo_root, tiny_bert)
+    config["tasks"]["rte"]["head"] = {"type": "first_token_test"}
+    head = build_experiment(config, registry).tasks["rte"].head
+    assert head.labels == ["entailment", "not_entailment"]
+    record = head.record(LabelPrediction(value=1, probabilities=(0.25, 0.75)), None)  # type: ignore[arg-type]
+    probabilities = {"entailment": 0.25, "not_entailment": 0.75}
+    assert record == {"label": "not_entailment", "probabilities": probabilities}
