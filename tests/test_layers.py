@@ -10,7 +10,15 @@ import ast
 from pathlib import Path
 
 LAYERS: list[tuple[str, ...]] = [
-    ("mtdnn.errors", "mtdnn.types", "mtdnn.registry", "mtdnn.hooks", "mtdnn.config", "mtdnn.functional"),
+    (
+        "mtdnn.errors",
+        "mtdnn.types",
+        "mtdnn.registry",
+        "mtdnn.hooks",
+        "mtdnn.config",
+        "mtdnn.functional",
+        "mtdnn.portable",
+    ),
     ("mtdnn.encoders", "mtdnn.data", "mtdnn.readers", "mtdnn.metrics", "mtdnn.samplers", "mtdnn.jsonnet"),
     ("mtdnn.heads", "mtdnn.losses"),
     ("mtdnn.model", "mtdnn.task", "mtdnn.rundir"),
@@ -18,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mtdnn.adversarial",),
     ("mtdnn.kinds", "mtdnn.experiment", "mtdnn.archive"),
     ("mtdnn.distill",),  # online teachers rebuild runs (mtdnn.archive)
+    ("mtdnn.export",),
     ("mtdnn.api", "mtdnn.scaffold"),
     ("mtdnn.commands", "mtdnn.cli", "mtdnn.builtin", "mtdnn.plugin_check"),
 ]

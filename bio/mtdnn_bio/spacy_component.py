@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from mtdnn.api.tagging import Tagger, entity_spans
 from mtdnn.hooks import build_registry, get_plugin_manager
+from mtdnn.portable.entities import entity_spans
+
+if TYPE_CHECKING:  # spaCy imports this module for every pipeline it builds: no torch until a run loads
+    from mtdnn.api.tagging import Tagger
 
 __all__ = ["MtdnnNer", "make_mtdnn_ner"]
 
@@ -107,5 +111,7 @@ def make_mtdnn_ner(
     if model is None:
         raise ValueError(f"the {name!r} component needs config={{'model': RUN_DIR}}, the trained run to use")
     registry = build_registry(get_plugin_manager())
+    from mtdnn.api.tagging import Tagger
+
     tagger = Tagger(Path(model), registry, task=task, device=device)
     return MtdnnNer(tagger, batch_size=batch_size, overwrite=overwrite)

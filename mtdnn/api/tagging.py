@@ -4,50 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from mtdnn.archive import load_run
-from mtdnn.data.entities import Entity, entity_records, entity_spans, word_entities
 from mtdnn.errors import ConfigurationError
+from mtdnn.portable.entities import Entity, entity_records, entity_spans, word_entities
+from mtdnn.portable.words import spacy_words
 from mtdnn.registry import Registry
 from mtdnn.training.device import select_device
 from mtdnn.training.evaluation import predict_task
 from mtdnn.types import Example
 
 __all__ = ["Entity", "Tagger", "entity_records", "entity_spans", "spacy_words", "word_entities"]
-
-
-def spacy_words(texts: Sequence[str], pipeline: str = "blank:en") -> list[list[tuple[str, int]]]:
-    """Split texts into words with spaCy: ``(word, character offset)`` for each non-space token.
-
-    Args:
-        texts: Raw texts.
-        pipeline: ``blank:LANG`` for spaCy's rule-based tokenizer of a language (no model needed),
-            or the name or path of an installed spaCy pipeline, whose tokenizer is then used.
-
-    Raises:
-        ConfigurationError: spaCy or the named pipeline is not installed.
-    """
-    try:
-        import spacy
-    except ImportError as exc:
-        raise ConfigurationError(
-            "tagging raw text needs spaCy, which is not installed", hint="pip install spacy"
-        ) from exc
-    if pipeline.startswith("blank:"):
-        nlp = spacy.blank(pipeline.removeprefix("blank:"))
-    else:
-        try:
-            nlp = spacy.load(pipeline, exclude=["tagger", "parser", "ner", "lemmatizer", "textcat"])
-        except OSError as exc:
-            raise ConfigurationError(
-                f"no spaCy pipeline {pipeline!r} is installed", hint="use 'blank:en', or install the pipeline"
-            ) from exc
-    tokenizer: Any = nlp.tokenizer
-    return [
-        [(token.text, token.idx) for token in doc if not token.is_space]
-        for doc in tokenizer.pipe(texts, batch_size=256)
-    ]
 
 
 class Tagger:

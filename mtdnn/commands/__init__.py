@@ -20,6 +20,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
     from mtdnn.commands.cross_validate import cross_validate_command
     from mtdnn.commands.distill import distill_group
     from mtdnn.commands.evaluate import evaluate_command
+    from mtdnn.commands.export import export_command
     from mtdnn.commands.glue_submission import glue_submission_command
     from mtdnn.commands.inspect import registry_group
     from mtdnn.commands.plot import plot_command
@@ -33,6 +34,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
         cross_validate_command,
         evaluate_command,
         predict_command,
+        export_command,
         glue_submission_command,
         distill_group,
         plot_command,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from mtdnn.cli import AppContext
 from mtdnn.commands.common import plugin_option
+from mtdnn.errors import ConfigurationError
 
 __all__ = ["predict_command"]
 
@@ -55,23 +59,33 @@ def predict_command(
 ) -> None:
     """Predict INPUT (TSV: text or text<TAB>text; JSONL: {"text", "text_b"}) as JSON lines.
 
-    With --input-format task, INPUT is read by the task's reader instead (your own CSV, say).
+    RUN_DIR is a run directory, or an export (`mtdnn export`), which predicts with onnxruntime
+    alone, without PyTorch. With --input-format task, INPUT is read by the task's reader instead
+    (your own CSV, say; run directories only).
 
     Sequence-labelling tasks give the entities of each text with character offsets; QA tasks
     (text_a the question, text_b the context) give the answer span.
     """
-    from mtdnn.api.predict import predict_file
+    from mtdnn.export.runtime import is_export
 
-    options = {
-        "task": task,
-        "input_path": input_path,
-        "device": device,
-        "words": words,
-        "input_format": input_format,
-    }
+    options: dict[str, Any] = {"task": task, "input_path": input_path, "device": device, "words": words}
+    write: Callable[..., int]
+    if is_export(run_dir):  # onnxruntime alone: neither torch nor the registry is loaded
+        from mtdnn.export.predict import predict_export_file
+
+        if input_format != "raw":
+            raise ConfigurationError(
+                "an export reads raw inputs only (--input-format raw)",
+                hint="predict with the run directory to read a task's own file format",
+            )
+        write = functools.partial(predict_export_file, run_dir)
+    else:
+        from mtdnn.api.predict import predict_file
+
+        write = functools.partial(predict_file, run_dir, app.registry, input_format=input_format)  # type: ignore[arg-type]
     if output is None:
-        predict_file(run_dir, app.registry, output=sys.stdout, **options)  # type: ignore[arg-type]
+        write(output=sys.stdout, **options)
         return
     with output.open("w") as stream:
-        count = predict_file(run_dir, app.registry, output=stream, **options)  # type: ignore[arg-type]
+        count = write(output=stream, **options)
     click.echo(f"{count} predictions written to {output}", err=True)

@@ -200,6 +200,21 @@ class Encoder(nn.Module):
                 f"the encoder in {str(directory)!r} does not fit this one: {exc}"
             ) from exc
 
+    def export_tokenizer(self, directory: Path) -> dict[str, Any]:
+        """Write what the torch-free runtime of an export needs to tokenize, and describe it.
+
+        Returns:
+            The ``tokenization`` entry of an export's ``export.json`` (see
+            :mod:`mtdnn.export.manifest`), with ``layouts`` as :class:`~mtdnn.portable.layout.Layout`.
+
+        Raises:
+            ConfigurationError: The encoder cannot be exported (the default).
+        """
+        raise ConfigurationError(
+            f"the {type(self).__name__} encoder cannot be exported: the runtime of an export "
+            "tokenizes with a Hugging Face fast tokenizer (the 'hf' encoder)"
+        )
+
     @classmethod
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:
         """Return config params that rebuild this encoder from what :meth:`save_pretrained` wrote.

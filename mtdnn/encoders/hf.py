@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +13,7 @@ import torch
 from mtdnn.encoders.base import Encoder, Features, Pieces, TokenVocabulary
 from mtdnn.encoders.pretrained import PretrainedModel
 from mtdnn.errors import ConfigurationError
+from mtdnn.portable.layout import Layout, read_layout
 from mtdnn.types import EncoderOutput, Example
 
 __all__ = ["HuggingFaceEncoder"]
@@ -107,7 +107,7 @@ class HuggingFaceEncoder(Encoder):
                 f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}", path="pad_to_multiple_of"
             )
         self.pad_to_multiple_of = pad_to_multiple_of
-        self._templates: dict[bool, _Template] = {}
+        self._templates: dict[bool, Layout] = {}
         if self.tokenizer.pad_token_id is None:
             raise ConfigurationError(f"the tokenizer in {str(folder)!r} has no pad token", path="model")
         if not 0 <= freeze_layers <= self.num_layers:
@@ -184,25 +184,11 @@ class HuggingFaceEncoder(Encoder):
 
         The layout is read once from the tokenizer's own encoding of a one-word text (or pair).
         """
-        template = self._template(pair=second is not None)
-        ids: list[int] = []
-        types: list[int] = []
-        starts: list[int] = []
-        for part, (specials, segment_type) in enumerate(template.parts):
-            if part > 0:
-                starts.append(len(ids))
-                tokens = list(first if part == 1 else second or [])
-                ids += tokens
-                types += [segment_type] * len(tokens)
-            ids += [token for token, _ in specials]
-            types += [token_type for _, token_type in specials]
-        features: Features = {"input_ids": ids, "attention_mask": [1] * len(ids)}
-        if "token_type_ids" in self.input_names and template.has_types:
-            features["token_type_ids"] = types
+        features, first_start, second_start = self._template(pair=second is not None).build(first, second)
         features = {key: features[key] for key in self.input_names if key in features}
-        return features, starts[0], starts[1] if len(starts) > 1 else None
+        return features, first_start, second_start
 
-    def _template(self, *, pair: bool) -> _Template:
+    def _template(self, *, pair: bool) -> Layout:
         cached = self._templates.get(pair)
         if cached is None:
             cached = self._templates[pair] = _read_template(self.tokenizer, pair=pair)
@@ -331,46 +317,45 @@ class HuggingFaceEncoder(Encoder):
                 f"the encoder in {str(directory)!r} does not fit this one: {exc}"
             ) from exc
 
+    def export_tokenizer(self, directory: Path) -> dict[str, Any]:
+        """Write ``tokenizer.json`` (the fast tokenizer, read by the ``tokenizers`` library) and describe it.
+
+        Raises:
+            ConfigurationError: The tokenizer is not a fast one.
+        """
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ConfigurationError(
+                f"the tokenizer in {str(self.folder)!r} is not a fast tokenizer, so an export cannot "
+                "tokenize without transformers",
+                path="encoder.model",
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.backend_tokenizer.save(str(directory / "tokenizer.json"))
+        return {
+            "file": "tokenizer.json",
+            "pad_id": int(self.tokenizer.pad_token_id),
+            "padding_side": str(self.tokenizer.padding_side),
+            "truncation_side": str(getattr(self.tokenizer, "truncation_side", "right")),
+            "unknown_id": self.unknown_id,
+            "has_types": "token_type_ids" in self.input_names,
+            "layouts": {pair: self._template(pair=pair) for pair in (False, True)},
+        }
+
     @classmethod
     def archive_params(cls, params: dict[str, Any], directory: Path) -> dict[str, Any]:
         """Point ``model`` at the saved folder (whose weights are the trained ones)."""
         return {**params, "model": str(directory), "random_init": False}
 
 
-@dataclass(frozen=True)
-class _Template:
-    """A tokenizer's layout: special tokens (id, token type) around each sequence, and each one's type.
-
-    ``parts[0]`` holds the specials before the first sequence; ``parts[i]`` for ``i >= 1`` the
-    type of sequence ``i`` and the specials that follow it.
-    """
-
-    parts: tuple[tuple[tuple[tuple[int, int], ...], int], ...]
-    has_types: bool
-
-
-def _read_template(tokenizer: Any, *, pair: bool) -> _Template:
+def _read_template(tokenizer: Any, *, pair: bool) -> Layout:
     """Find where a tokenizer puts its special tokens, from its encoding of ``"a"`` (and ``"b"``)."""
     encoded = tokenizer("a", "b") if pair else tokenizer("a")
     ids = list(encoded["input_ids"])
-    types = list(encoded.get("token_type_ids") or [0] * len(ids))
-    sequences = encoded.sequence_ids()
-    parts: list[tuple[list[tuple[int, int]], int]] = [([], 0)]
-    previous: int | None = None
-    for token, token_type, sequence in zip(ids, types, sequences, strict=True):
-        if sequence is None:
-            parts[-1][0].append((int(token), int(token_type)))
-        elif sequence != previous:
-            parts.append(([], int(token_type)))
-        if sequence is not None:
-            previous = sequence
-    expected = 3 if pair else 2
-    if len(parts) != expected:
+    types = encoded.get("token_type_ids")
+    layout = read_layout(ids, None if types is None else list(types), encoded.sequence_ids(), pair=pair)
+    if layout is None:
         raise ConfigurationError(f"cannot read the special-token layout of {type(tokenizer).__name__}")
-    return _Template(
-        parts=tuple((tuple(specials), segment_type) for specials, segment_type in parts),
-        has_types="token_type_ids" in encoded,
-    )
+    return layout
 
 
 def _below(name: str, layers: int) -> bool:

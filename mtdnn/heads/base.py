@@ -12,8 +12,10 @@ from torch import nn
 
 from mtdnn.data.dataset import TaskData, featurize_examples
 from mtdnn.encoders.base import Encoder
+from mtdnn.errors import ConfigurationError
 from mtdnn.functional import squared_error
 from mtdnn.metrics.base import DecodedMetric, Metric
+from mtdnn.portable.records import label_name, label_record
 from mtdnn.types import EncoderOutput, Example, HeadOutput, LabelPrediction, TaskBatch
 
 __all__ = ["Head", "LabelHead", "output_layers"]
@@ -148,6 +150,29 @@ class Head(nn.Module):
         """Mean squared difference between the student's logits and the teacher's (Tang et al. 2019)."""
         return squared_error(output.logits, teacher.to(output.logits.device))
 
+    def export_scores(self, encoded: EncoderOutput, batch: TaskBatch) -> torch.Tensor:
+        """What an exported graph (``mtdnn export``) outputs for this head; by default the logits.
+
+        The batch holds only the encoder inputs: whatever needs more (word positions, groups,
+        windows) belongs to :meth:`export_decoding`, outside the graph.
+        """
+        return self.forward(encoded, batch).logits
+
+    def export_decoding(self) -> dict[str, Any]:
+        """How the torch-free runtime of an export turns :meth:`export_scores` into predictions.
+
+        A JSON object with a ``kind`` the runtime knows (see ``docs/deployment.md``): ``label``
+        (with ``scores``: ``softmax``, ``sigmoid``, ``value`` or ``group_softmax``, and ``choose``:
+        ``argmax``, ``threshold``, ``value`` or ``group_top``) or ``tagging``.
+
+        Raises:
+            ConfigurationError: The head cannot be exported; the message says why.
+        """
+        raise ConfigurationError(
+            f"the {type(self).__name__} head cannot be exported: it does not say how the runtime "
+            "decodes its scores (Head.export_decoding)"
+        )
+
     def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
         """Merge the rows' scores (in row order) into one prediction per example of ``data``."""
         raise NotImplementedError(f"{type(self).__name__} does not define decode(data, scores)")
@@ -266,22 +291,12 @@ class LabelHead(Head):
 
     def named(self, value: int | float | tuple[int, ...]) -> Any:
         """A prediction's value as the user reads it: the label name(s), or the real value."""
-        if isinstance(value, float):
-            return value
-        names = self.labels or []
-        if isinstance(value, tuple):
-            return [names[i] if i < len(names) else str(i) for i in value]
-        return names[value] if value < len(names) else str(value)
+        return label_name(value, self.labels)
 
     def record(self, prediction: Any, example: Example) -> dict[str, Any]:
         """``label`` (``labels``: multi-label) and per-label ``probabilities``; ``prediction`` for values."""
         assert isinstance(prediction, LabelPrediction)
-        if isinstance(prediction.value, float):
-            return {"prediction": prediction.value}
-        key = "labels" if isinstance(prediction.value, tuple) else "label"
-        names = [self.named(i) for i in range(len(prediction.probabilities))]
-        probabilities = dict(zip(names, (round(p, 6) for p in prediction.probabilities), strict=True))
-        return {key: self.named(prediction.value), "probabilities": probabilities}
+        return label_record(prediction.value, prediction.probabilities, self.labels)
 
     def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
         """``STEM.jsonl``: ``{"id", "prediction", "gold"}`` per example (with label names where there are)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -48,6 +50,10 @@ class ClassificationHead(LabelHead):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Softmax over the labels, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
+
+    def export_decoding(self) -> dict[str, Any]:
+        """Softmax over the labels, then the most probable one."""
+        return {"kind": "label", "scores": "softmax", "choose": "argmax"}
 
     soft_targets = "softmax"
 

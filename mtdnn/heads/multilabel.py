@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from mtdnn.functional import bernoulli_kl, teacher_bernoulli_kl
@@ -46,6 +48,10 @@ class MultiLabelHead(ClassificationHead):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Per-label sigmoid probabilities, in float32 (rows need not sum to 1)."""
         return torch.sigmoid(output.logits.float())
+
+    def export_decoding(self) -> dict[str, Any]:
+        """A sigmoid per label; the labels above ``threshold``."""
+        return {"kind": "label", "scores": "sigmoid", "choose": "threshold", "threshold": self.threshold}
 
     soft_targets = "sigmoid"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -95,6 +96,10 @@ class RankingHead(LabelHead):
         relevant = group_softmax(output.logits.reshape(-1), _groups(output))
         columns = [relevant, 1.0 - relevant]
         return torch.stack(columns if self.positive == 0 else columns[::-1], dim=-1)
+
+    def export_decoding(self) -> dict[str, Any]:
+        """Softmax of the scores within each group (``Example.group``); its top candidate is ``positive``."""
+        return {"kind": "label", "scores": "group_softmax", "choose": "group_top", "positive": self.positive}
 
     soft_targets = "group"
 

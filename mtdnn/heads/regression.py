@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -66,6 +68,10 @@ class RegressionHead(LabelHead):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """There are no classes: the predicted values as ``[B, 1]``."""
         return output.logits.float().reshape(-1, 1)
+
+    def export_decoding(self) -> dict[str, Any]:
+        """The score is the predicted value."""
+        return {"kind": "label", "scores": "value", "choose": "value"}
 
     soft_targets = "value"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -105,6 +107,10 @@ class SanHead(LabelHead):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """The averaged per-step distribution, in float32."""
         return torch.softmax(output.logits.float(), dim=-1)
+
+    def export_decoding(self) -> dict[str, Any]:
+        """Softmax of the averaged log-probabilities (the distribution itself), then the top label."""
+        return {"kind": "label", "scores": "softmax", "choose": "argmax"}
 
     soft_targets = "softmax"
 

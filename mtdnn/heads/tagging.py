@@ -11,12 +11,12 @@ import torch
 from torch import nn
 
 from mtdnn.data.dataset import TaskData, all_labelled
-from mtdnn.data.entities import entity_records, word_entities, word_offsets
 from mtdnn.data.words import best_windows, cut_windows, word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
 from mtdnn.heads.base import Head, output_layers
+from mtdnn.portable.entities import tagging_record
 from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
 
 __all__ = ["TaggingHead"]
@@ -132,6 +132,15 @@ class TaggingHead(Head):
         states = torch.gather(encoded.hidden, 1, index)
         return HeadOutput(logits=self.classifier(self.dropout(states)))
 
+    def export_scores(self, encoded: EncoderOutput, batch: TaskBatch) -> torch.Tensor:
+        """Logits ``[B, T, labels]`` of every token: the runtime reads each word's first sub-word."""
+        logits: torch.Tensor = self.classifier(self.dropout(encoded.hidden))  # forward()'s, before its gather
+        return logits
+
+    def export_decoding(self) -> dict[str, Any]:
+        """Words to sub-word windows (``overlap``), each word's label from its first sub-word."""
+        return {"kind": "tagging", "overlap": self.overlap}
+
     def predict(self, output: HeadOutput) -> torch.Tensor:
         """The best label id of each word ``[B, W]``."""
         return output.logits.argmax(dim=-1)
@@ -234,11 +243,7 @@ class TaggingHead(Head):
 
         Entities are found only when the words occur in the text in order (as spaCy splits it).
         """
-        tags = list(prediction)
-        words = list(example.words or ())
-        located = word_offsets(example.text_a, words)
-        entities = word_entities(example.text_a, located, tags) if located is not None else []
-        return {"text": example.text_a, "entities": entity_records(entities), "words": words, "tags": tags}
+        return tagging_record(example.text_a, example.words or (), list(prediction))
 
     def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
         """``STEM.conll``: a ``word gold predicted`` line per word, a blank line after each sentence.

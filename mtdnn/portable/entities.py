@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Entity", "entity_records", "entity_spans", "word_entities", "word_offsets"]
+__all__ = ["Entity", "entity_records", "entity_spans", "tagging_record", "word_entities", "word_offsets"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,13 @@ def word_entities(text: str, words: Sequence[tuple[str, int]], tags: Sequence[st
 def entity_records(entities: Sequence[Entity]) -> list[dict[str, Any]]:
     """JSON-ready ``{"start", "end", "label", "text"}`` objects."""
     return [{"start": e.start, "end": e.end, "label": e.label, "text": e.text} for e in entities]
+
+
+def tagging_record(text: str, words: Sequence[str], tags: Sequence[str]) -> dict[str, Any]:
+    """A tagged text as ``mtdnn predict`` writes it: ``text``, ``entities``, ``words`` and ``tags``.
+
+    Entities are found only when the words occur in the text in order (as spaCy splits it).
+    """
+    located = word_offsets(text, words)
+    entities = word_entities(text, located, tags) if located is not None else []
+    return {"text": text, "entities": entity_records(entities), "words": list(words), "tags": list(tags)}

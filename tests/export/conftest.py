@@ -1,0 +1,83 @@
+"""Trained runs shared by the export tests: the quickstart tasks and a tagging task, on a tiny BERT."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mtdnn.api import train
+from mtdnn.hooks import build_registry, get_plugin_manager
+from tests.conftest import quickstart_config
+
+WORDS = [
+    "patients",
+    "with",
+    "asthma",
+    "leukemia",
+    "colon",
+    "cancer",
+    "were",
+    "treated",
+    "today",
+    "the",
+    "risk",
+]
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory: pytest.TempPathFactory, repo_root: Path, tiny_bert: Path) -> Path:
+    """SST-2, MRPC and RTE (64 training examples each, one epoch) on a tiny BERT."""
+    config = quickstart_config(repo_root, tiny_bert, epochs=1)
+    config["tasks"] = {name: {**task, "train_limit": 64} for name, task in config["tasks"].items()}
+    folder = tmp_path_factory.mktemp("quick") / "run"
+    train(config, folder, build_registry(get_plugin_manager(autoload=False)))
+    return folder
+
+
+def iob_sentences(count: int, seed: int) -> str:
+    """Random sentences of 3 to 30 words (disease words tagged), so that long ones need windows."""
+    rng = random.Random(seed)
+    sentences = []
+    for _ in range(count):
+        lines = []
+        previous = "O"
+        for _ in range(rng.randint(3, 30)):
+            word = rng.choice(WORDS)
+            tag = "O"
+            if word in {"asthma", "leukemia", "colon", "cancer"}:
+                tag = "I-Disease" if previous != "O" and word == "cancer" else "B-Disease"
+            lines.append(f"{word}\t{tag}")
+            previous = tag
+        sentences.append("\n".join(lines))
+    return "\n\n".join(sentences) + "\n"
+
+
+@pytest.fixture(scope="session")
+def tagging_run(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Path:
+    """A tiny BERT tagger with ``max_length`` 12, so that most sentences are cut into windows."""
+    folder = tmp_path_factory.mktemp("tagging")
+    (folder / "train.tsv").write_text(iob_sentences(80, 1))
+    (folder / "dev.tsv").write_text(iob_sentences(30, 2))
+    config: dict[str, Any] = {
+        "seed": 3,
+        "encoder": {"type": "hf", "model": str(tiny_bert)},
+        "tasks": {
+            "ner": {
+                "reader": {"type": "iob", "labels_from": str(folder / "train.tsv")},
+                "head": {"type": "tagging", "overlap": 4},
+                "loss": {"type": "cross_entropy"},
+                "metrics": [{"type": "seqeval"}],
+                "train": str(folder / "train.tsv"),
+                "dev": str(folder / "dev.tsv"),
+                "batch_size": 16,
+                "max_length": 12,
+            }
+        },
+        "trainer": {"epochs": 2, "optimizer": {"type": "adamw", "lr": 3e-3}, "progress_bar": False},
+    }
+    registry = build_registry(get_plugin_manager(autoload=False, plugins=["mtdnn_bio.plugin"]))
+    train(config, folder / "run", registry)
+    return folder / "run"
