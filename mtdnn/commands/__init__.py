@@ -26,6 +26,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
     from mtdnn.commands.plot import plot_command
     from mtdnn.commands.plugins import plugins_command
     from mtdnn.commands.predict import predict_command
+    from mtdnn.commands.serve import serve_command
     from mtdnn.commands.train import pretrain_command, train_command
 
     commands = (
@@ -35,6 +36,7 @@ def mtdnn_register_commands(cli: click.Group) -> None:
         evaluate_command,
         predict_command,
         export_command,
+        serve_command,
         glue_submission_command,
         distill_group,
         plot_command,

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from mtdnn.api import train
+from mtdnn.export.onnx import export_onnx
 from mtdnn.hooks import build_registry, get_plugin_manager
+from mtdnn.registry import Registry
 from tests.conftest import quickstart_config
 
 WORDS = [
@@ -81,3 +83,27 @@ def tagging_run(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Pa
     registry = build_registry(get_plugin_manager(autoload=False, plugins=["mtdnn_bio.plugin"]))
     train(config, folder / "run", registry)
     return folder / "run"
+
+
+@pytest.fixture(scope="session")
+def export(tmp_path_factory: pytest.TempPathFactory, quick_run: Path) -> Path:
+    """The quickstart run exported with an int8 graph (and the fp32 one beside it)."""
+    pytest.importorskip("onnxscript", reason="pip install 'mtdnn[onnx]'")
+    folder = tmp_path_factory.mktemp("export") / "quick"
+    registry = build_registry(get_plugin_manager(autoload=False))
+    export_onnx(quick_run, folder, registry, quantize="int8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tagging_export(tmp_path_factory: pytest.TempPathFactory, tagging_run: Path) -> Path:
+    """The tagging run exported (fp32)."""
+    pytest.importorskip("onnxscript", reason="pip install 'mtdnn[onnx]'")
+    folder = tmp_path_factory.mktemp("export") / "tagging"
+    export_onnx(tagging_run, folder, bio_registry())
+    return folder
+
+
+def bio_registry() -> Registry:
+    """The built-in components and the bio plugin's (its ``iob`` reader)."""
+    return build_registry(get_plugin_manager(autoload=False, plugins=["mtdnn_bio.plugin"]))

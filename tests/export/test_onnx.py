@@ -21,8 +21,8 @@ from mtdnn.export.manifest import read_manifest
 from mtdnn.export.onnx import GRAPH, INT8_GRAPH, REPORT, export_onnx
 from mtdnn.export.runtime import ExportedModel
 from mtdnn.hooks import build_registry, get_plugin_manager
-from mtdnn.registry import Registry
 from mtdnn.types import Example
+from tests.export.conftest import bio_registry
 
 BLOCK_TORCH = """
 import importlib.abc, sys
@@ -38,25 +38,6 @@ try:
 finally:
     assert "torch" not in sys.modules
 """
-
-
-@pytest.fixture(scope="module")
-def export(tmp_path_factory: pytest.TempPathFactory, quick_run: Path) -> Path:
-    folder = tmp_path_factory.mktemp("export") / "quick"
-    registry = build_registry(get_plugin_manager(autoload=False))
-    export_onnx(quick_run, folder, registry, quantize="int8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def tagging_export(tmp_path_factory: pytest.TempPathFactory, tagging_run: Path) -> Path:
-    folder = tmp_path_factory.mktemp("export") / "tagging"
-    export_onnx(tagging_run, folder, bio_registry())
-    return folder
-
-
-def bio_registry() -> Registry:
-    return build_registry(get_plugin_manager(autoload=False, plugins=["mtdnn_bio.plugin"]))
 
 
 def test_the_parity_report_covers_three_padded_shapes_within_the_tolerance(export: Path) -> None:
