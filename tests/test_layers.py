@@ -26,8 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("mtdnn.adversarial",),
     ("mtdnn.kinds", "mtdnn.experiment", "mtdnn.archive"),
     ("mtdnn.distill",),  # online teachers rebuild runs (mtdnn.archive)
-    ("mtdnn.export",),
     ("mtdnn.api", "mtdnn.scaffold"),
+    ("mtdnn.export",),  # the server predicts with a run directory too (mtdnn.api.predict)
     ("mtdnn.commands", "mtdnn.cli", "mtdnn.builtin", "mtdnn.plugin_check"),
 ]
 APART = {("mtdnn.heads", "mtdnn.losses"), ("mtdnn.losses", "mtdnn.heads")}
