@@ -59,7 +59,9 @@ def main() -> None:
     examples = list(read_examples(task.settings.reader, task.path("dev")))
     workdir = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     started = time.perf_counter()
-    export_onnx(args.run, workdir / "export", registry, tasks=[args.task], quantize="int8", evaluate=False)
+    report = export_onnx(
+        args.run, workdir / "export", registry, tasks=[args.task], quantize="int8", evaluate=False
+    )
     print(f"exported in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     runtimes = {
         "onnxruntime fp32": ExportedModel(workdir / "export", graph=GRAPH),
@@ -113,8 +115,33 @@ def main() -> None:
             f"| {name} | {main_metric} | {p50:.1f} / {p90:.1f} | {throughput[name]:.1f} | "
             f"{throughput[name] / base:.2f}x |"
         )
-    print()
+    sizes = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in report.sizes.items())
+    print(f"\nGraph files: {sizes}\n")
+    cold_start(args, workdir, [example.text_a for example in examples[:2]])
     serve_load(workdir / "export", args, [example.text_a for example in examples])
+
+
+def cold_start(args: argparse.Namespace, workdir: Path, texts: list[str]) -> None:
+    """Seconds of a whole ``mtdnn predict`` process on two lines: from the export and from the run."""
+    inputs = workdir / "two.tsv"
+    inputs.write_text("".join(text + "\n" for text in texts))
+    seconds: dict[str, list[float]] = {"export (int8)": [], "run directory": []}
+    for _ in range(args.rounds):
+        for name, model in (("export (int8)", workdir / "export"), ("run directory", args.run)):
+            started = time.perf_counter()
+            command = [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "predict",
+                str(model),
+                str(inputs),
+                "--task",
+                args.task,
+            ]
+            subprocess.run(command, check=True, capture_output=True)
+            seconds[name].append(time.perf_counter() - started)
+    cells = "; ".join(f"{name} {statistics.median(times):.1f} s" for name, times in seconds.items())
+    print(f"Cold `mtdnn predict` of 2 lines (median of {args.rounds} processes): {cells}\n")
 
 
 def serve_load(export: Path, args: argparse.Namespace, texts: list[str]) -> None:

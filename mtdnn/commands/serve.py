@@ -30,7 +30,10 @@ __all__ = ["serve_command"]
     "--max-inputs", default=256, show_default=True, type=click.IntRange(1), help="Most inputs per request."
 )
 @click.option(
-    "--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N (run directories)."
+    "--device",
+    default="auto",
+    show_default=True,
+    help="auto, cpu, cuda or cuda:N (an export on CUDA needs onnxruntime-gpu).",
 )
 @click.option("--threads", type=click.IntRange(1), help="onnxruntime threads (exports); default: all cores.")
 @click.option(

@@ -34,7 +34,7 @@ from mtdnn.archive import load_run
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment
 from mtdnn.export.manifest import ExportedTask, ExportManifest, Tokenization
-from mtdnn.export.runtime import ExportedModel
+from mtdnn.export.runtime import ExportedModel, pad_rows
 from mtdnn.heads.base import Head
 from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
@@ -161,7 +161,7 @@ def export_onnx(
         )
     output.mkdir(parents=True, exist_ok=True)
     report = ExportReport(directory=output, tasks=chosen, tolerance=tolerance)
-    tokenization = _tokenization(model.encoder.export_tokenizer(output))
+    tokenization = Tokenization(**model.encoder.export_tokenizer(output))
     input_names = ["input_ids", "attention_mask"] + (["token_type_ids"] if tokenization.has_types else [])
     graph = _Graph(model.cpu().eval(), chosen, input_names)
 
@@ -309,18 +309,6 @@ def _check_inherited_export(cls: type[Head]) -> None:
             )
 
 
-def _tokenization(value: dict[str, Any]) -> Tokenization:
-    return Tokenization(
-        file=value["file"],
-        pad_id=value["pad_id"],
-        padding_side=value["padding_side"],
-        truncation_side=value["truncation_side"],
-        unknown_id=value["unknown_id"],
-        has_types=value["has_types"],
-        layouts=value["layouts"],
-    )
-
-
 def _example_inputs(
     tokenization: Tokenization, input_names: Sequence[str], batch: int, length: int, *, seed: int
 ) -> tuple[torch.Tensor, ...]:
@@ -336,18 +324,8 @@ def _example_inputs(
         ids = torch.randint(low, low + 5000, (real,), generator=generator).tolist()
         features, _, _ = layout.build(ids[: real // 2], ids[real // 2 :])
         rows.append(features)
-    longest = max(len(row["input_ids"]) for row in rows)
-    left = tokenization.padding_side == "left"
-    tensors = []
-    for name in input_names:
-        pad = tokenization.pad_id if name == "input_ids" else 0
-        padded = []
-        for row in rows:
-            values = row.get(name) or [0] * len(row["input_ids"])
-            padding = [pad] * (longest - len(values))
-            padded.append(padding + values if left else values + padding)
-        tensors.append(torch.tensor(padded, dtype=torch.long))
-    return tuple(tensors)
+    batch_arrays, _ = pad_rows(rows, input_names, tokenization)
+    return tuple(torch.from_numpy(batch_arrays[name]) for name in input_names)
 
 
 def _export_graph(

@@ -17,9 +17,14 @@ def providers_for(device: str) -> list[str]:
     """onnxruntime execution providers for a ``--device``: ``cpu``, ``cuda`` or ``auto`` (CUDA if present).
 
     Raises:
-        ConfigurationError: The device has no provider here.
+        ConfigurationError: onnxruntime is not installed, or the device has no provider here.
     """
-    import onnxruntime
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ConfigurationError(
+            "predicting with an export needs onnxruntime", hint="pip install 'mtdnn[onnx]'"
+        ) from exc
 
     available = onnxruntime.get_available_providers()
     if device == "cpu":
@@ -55,13 +60,7 @@ def predict_export_file(
         ConfigurationError: The export has no such task, or is not readable.
         DataError: The input is malformed or empty.
     """
-    try:
-        providers = providers_for(device)
-    except ImportError as exc:
-        raise ConfigurationError(
-            "predicting with an export needs onnxruntime", hint="pip install 'mtdnn[onnx]'"
-        ) from exc
-    model = ExportedModel(directory, providers=providers)
+    model = ExportedModel(directory, providers=providers_for(device))
     model.task(task)  # before reading the inputs
     examples = list(read_raw_examples(input_path))
     if not examples:

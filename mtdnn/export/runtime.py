@@ -9,7 +9,6 @@ directory gives.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from mtdnn.errors import ConfigurationError
-from mtdnn.export.manifest import ExportedTask, ExportManifest, read_manifest
+from mtdnn.export.manifest import ExportedTask, ExportManifest, Tokenization, read_manifest
 from mtdnn.portable.entities import tagging_record
 from mtdnn.portable.records import label_record
-from mtdnn.portable.windows import assign_tokens, best_windows, cut_windows
+from mtdnn.portable.windows import WordWindow, assign_tokens, word_windows
 from mtdnn.portable.words import spacy_words
 from mtdnn.types import Example, LabelPrediction
 
-__all__ = ["ExportedModel", "is_export"]
+__all__ = ["ExportedModel", "is_export", "pad_rows"]
 
 Features = dict[str, list[int]]
 
@@ -178,7 +177,7 @@ class ExportedModel:
         result: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(rows)
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
-            batch, pads = self.pad([rows[row] for row in indices])
+            batch, pads = pad_rows([rows[row] for row in indices], self.input_names, self.tokenization)
             (output,) = self.session.run([spec.output], batch)
             for position, row in enumerate(indices):
                 scores = np.asarray(output[position], dtype=np.float32)
@@ -188,48 +187,27 @@ class ExportedModel:
                 result[row] = scores
         return result
 
-    def pad(self, rows: Sequence[Features]) -> tuple[dict[str, np.ndarray], list[int]]:
-        """Pad rows to the longest on the tokenizer's padding side; also each row's padding length."""
-        longest = max(len(row["input_ids"]) for row in rows)
-        left = self.tokenization.padding_side == "left"
-        batch: dict[str, np.ndarray] = {}
-        pads = [longest - len(row["input_ids"]) for row in rows]
-        for name in self.input_names:
-            value = self.tokenization.pad_id if name == "input_ids" else 0
-            values = [row.get(name) or [0] * len(row["input_ids"]) for row in rows]  # no types: zeros
-            padded = [
-                [value] * pad + row if left else row + [value] * pad
-                for row, pad in zip(values, pads, strict=True)
-            ]
-            batch[name] = np.asarray(padded, dtype=np.int64)
-        return batch, pads
-
     def _tag(self, spec: ExportedTask, examples: Sequence[Example], *, batch_size: int) -> list[list[str]]:
         """Cut sentences into windows of whole words (as the tagging head does) and tag every word."""
         labels = spec.labels or []
         layout = self.tokenization.layouts[False]
-        budget = spec.max_length - len(layout.build([])[0]["input_ids"])
-        overlap = (
-            spec.max_length // 4 if spec.decoding.get("overlap") is None else int(spec.decoding["overlap"])
-        )
+        specials = len(layout.build([])[0]["input_ids"])
+        overlap = spec.decoding.get("overlap")
         rows: list[Features] = []
-        owners: list[tuple[int, int, list[int], list[int]]] = []  # example, first word, starts, owned
+        owners: list[tuple[int, WordWindow, list[int]]] = []  # example, window, word starts
         for number, pieces in enumerate(self._word_pieces(examples)):
-            pieces = [tokens[:budget] for tokens in pieces]
-            lengths = [len(tokens) for tokens in pieces]
-            windows = cut_windows(lengths, budget, min(overlap, budget - 1))
-            chosen = best_windows(lengths, windows)
-            for window, (start, end) in enumerate(windows):
-                row, offset, _ = layout.build([token for tokens in pieces[start:end] for token in tokens])
+            for window in word_windows(
+                pieces, max_length=spec.max_length, specials=specials, overlap=overlap
+            ):
+                row, offset, _ = layout.build(window.ids)
                 rows.append(row)
-                starts = list(itertools.accumulate(lengths[start : end - 1], initial=offset))
-                owned = [word for word in range(start, end) if chosen[word] == window]
-                owners.append((number, start, starts, owned))
+                owners.append((number, window, window.starts(offset)))
         tags = [[""] * len(example.words or ()) for example in examples]
         scores_of_rows = self.scores(spec, rows, batch_size=batch_size)
-        for (number, first, starts, owned), scores in zip(owners, scores_of_rows, strict=True):
-            for word in owned:
-                tags[number][word] = labels[int(scores[starts[word - first]].argmax())]
+        for (number, window, starts), scores in zip(owners, scores_of_rows, strict=True):
+            for word, (owned, start) in enumerate(zip(window.owned, starts, strict=True)):
+                if owned:
+                    tags[number][window.first + word] = labels[int(scores[start].argmax())]
         return tags
 
     def _word_pieces(self, examples: Sequence[Example]) -> Iterator[list[list[int]]]:
@@ -239,6 +217,27 @@ class ExportedModel:
             yield assign_tokens(
                 example.words or (), text, encoding.ids, encoding.offsets, self.tokenization.unknown_id
             )
+
+
+def pad_rows(
+    rows: Sequence[Features], names: Sequence[str], tokenization: Tokenization
+) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Pad rows to the longest on the tokenizer's padding side: ``[B, T]`` int64 arrays of ``names``.
+
+    A row without token types gets zeros. Also returns each row's padding length.
+    """
+    longest = max(len(row["input_ids"]) for row in rows)
+    left = tokenization.padding_side == "left"
+    pads = [longest - len(row["input_ids"]) for row in rows]
+    batch: dict[str, np.ndarray] = {}
+    for name in names:
+        value = tokenization.pad_id if name == "input_ids" else 0
+        padded = []
+        for row, pad in zip(rows, pads, strict=True):
+            values = row.get(name) or [0] * len(row["input_ids"])
+            padded.append([value] * pad + values if left else values + [value] * pad)
+        batch[name] = np.asarray(padded, dtype=np.int64)
+    return batch, pads
 
 
 def _with_words(examples: Sequence[Example], pipeline: str) -> list[Example]:

@@ -21,10 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,10 +52,10 @@ class Predictor(Protocol):
 class _ExportPredictor:
     """An export, on onnxruntime (no PyTorch)."""
 
-    def __init__(self, directory: Path, *, threads: int | None, words: str) -> None:
+    def __init__(self, directory: Path, *, threads: int | None, words: str, providers: list[str]) -> None:
         from mtdnn.export.runtime import ExportedModel
 
-        self.model = ExportedModel(directory, threads=threads)
+        self.model = ExportedModel(directory, threads=threads, providers=providers)
         self.words = words
 
     def describe(self) -> dict[str, dict[str, Any]]:
@@ -109,9 +108,9 @@ def load_predictor(
     from mtdnn.export.runtime import is_export
 
     if is_export(model):
-        if device not in ("auto", "cpu"):
-            raise ConfigurationError("an export is served on the CPU here", hint="use --device cpu")
-        return _ExportPredictor(model, threads=threads, words=words)
+        from mtdnn.export.predict import providers_for
+
+        return _ExportPredictor(model, threads=threads, words=words, providers=providers_for(device))
     return _RunPredictor(model, device=device, words=words)
 
 
@@ -225,10 +224,11 @@ class _Pending:
 
 @dataclass
 class _Counters:
+    """What ``/health`` reports; changed only on the event loop's thread, so without a lock."""
+
     requests: int = 0
     inputs: int = 0
     batches: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _Batcher:
@@ -287,8 +287,7 @@ class _Batcher:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
                 continue
-            with self.counters.lock:
-                self.counters.batches += 1
+            self.counters.batches += 1
             start = 0
             for pending in waiting:
                 end = start + len(pending.examples)
@@ -340,9 +339,8 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None, *, 
             examples = parse_inputs(await request.body(), settings)
         except InputError as exc:
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
-        with counters.lock:
-            counters.requests += 1
-            counters.inputs += len(examples)
+        counters.requests += 1
+        counters.inputs += len(examples)
         batcher = batchers.get(task)
         if batcher is None:
             batcher = batchers[task] = _Batcher(predictor, task, settings, executor, counters)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,13 @@ import torch
 from torch import nn
 
 from mtdnn.data.dataset import TaskData, all_labelled
-from mtdnn.data.words import best_windows, cut_windows, word_pieces
+from mtdnn.data.words import word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
 from mtdnn.heads.base import Head, output_layers
 from mtdnn.portable.entities import tagging_record
+from mtdnn.portable.windows import word_windows
 from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
 
 __all__ = ["TaggingHead"]
@@ -88,27 +88,28 @@ class TaggingHead(Head):
         labelled = all_labelled(examples, "tags", source=source)
         for example in examples:
             _check_example(example, index, source)
-        budget = max_length - encoder.special_tokens(pair=False)
-        overlap = max_length // 4 if self.overlap is None else self.overlap
+        specials = encoder.special_tokens(pair=False)
         features: list[Features] = []
         extras: list[Features] = []
         targets: list[tuple[int, ...]] = []
         owners: list[int] = []
         sentences = word_pieces(encoder, [example.words or () for example in examples])
         for number, (example, pieces) in enumerate(zip(examples, sentences, strict=True)):
-            pieces = [tokens[:budget] for tokens in pieces]
-            lengths = [len(tokens) for tokens in pieces]
-            windows = cut_windows(lengths, budget, min(overlap, budget - 1))
-            chosen = best_windows(lengths, windows)
-            for window, (start, end) in enumerate(windows):
-                ids = [token for tokens in pieces[start:end] for token in tokens]
-                row, offset, _ = encoder.build_inputs(ids)
-                starts = list(itertools.accumulate(lengths[start : end - 1], initial=offset))
+            for window in word_windows(
+                pieces, max_length=max_length, specials=specials, overlap=self.overlap
+            ):
+                row, offset, _ = encoder.build_inputs(window.ids)
                 features.append(row)
-                owned = [int(chosen[word] == window) for word in range(start, end)]
-                extras.append({"word_starts": starts, "owned": owned, "first_word": [start]})
+                extras.append(
+                    {
+                        "word_starts": window.starts(offset),
+                        "owned": window.owned,
+                        "first_word": [window.first],
+                    }
+                )
                 if example.tags is not None:
-                    targets.append(tuple(index[tag] for tag in example.tags[start:end]))
+                    end = window.first + len(window.lengths)
+                    targets.append(tuple(index[tag] for tag in example.tags[window.first : end]))
                 owners.append(number)
         return TaskData(
             task=task,

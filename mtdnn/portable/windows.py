@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["assign_tokens", "best_windows", "cut_windows"]
+__all__ = ["WordWindow", "assign_tokens", "best_windows", "cut_windows", "word_windows"]
 
 
 def assign_tokens(
@@ -95,3 +97,54 @@ def best_windows(lengths: Sequence[int], windows: Sequence[tuple[int, int]]) -> 
                 best[word], score[word] = index, context
             before += lengths[word]
     return best
+
+
+@dataclass(frozen=True)
+class WordWindow:
+    """One window of a sentence: its words' tokens, and which of its words it predicts.
+
+    Args:
+        first: The index of its first word in the sentence.
+        ids: The tokens of its words, in order (no special tokens).
+        lengths: The token count of each of its words.
+        owned: For each of its words, whether this window predicts it (see :func:`best_windows`).
+    """
+
+    first: int
+    ids: list[int]
+    lengths: list[int]
+    owned: list[int]
+
+    def starts(self, offset: int) -> list[int]:
+        """The input position of each word's first token, the window's tokens starting at ``offset``."""
+        return list(itertools.accumulate(self.lengths[:-1], initial=offset))
+
+
+def word_windows(
+    pieces: Sequence[Sequence[int]], *, max_length: int, specials: int, overlap: int | None
+) -> list[WordWindow]:
+    """Cut a sentence (the tokens of each word) into the windows a sequence-labelling row holds.
+
+    A word keeps at most as many tokens as fit in one window.
+
+    Args:
+        pieces: The tokens of each word (:func:`assign_tokens`).
+        max_length: The longest row, special tokens included.
+        specials: The special tokens of a row.
+        overlap: Most tokens consecutive windows share; ``None``: a quarter of ``max_length``.
+    """
+    budget = max_length - specials
+    shared = max_length // 4 if overlap is None else overlap
+    pieces = [list(tokens[:budget]) for tokens in pieces]
+    lengths = [len(tokens) for tokens in pieces]
+    windows = cut_windows(lengths, budget, min(shared, budget - 1))
+    chosen = best_windows(lengths, windows)
+    return [
+        WordWindow(
+            first=start,
+            ids=[token for tokens in pieces[start:end] for token in tokens],
+            lengths=lengths[start:end],
+            owned=[int(chosen[word] == number) for word in range(start, end)],
+        )
+        for number, (start, end) in enumerate(windows)
+    ]
