@@ -1,4 +1,4 @@
-"""``mtdnn export``: a trained run as an ONNX graph (with a parity report) for deployment."""
+"""``mtdnn export``: a trained run as an ONNX graph or as Hugging Face folders, checked against PyTorch."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ __all__ = ["export_command"]
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(["onnx"]),
+    type=click.Choice(["onnx", "hf"]),
     default="onnx",
     show_default=True,
-    help="onnx: one graph for the encoder and the heads, run by onnxruntime without PyTorch.",
+    help="onnx: one graph for the encoder and the heads, run by onnxruntime without PyTorch. "
+    "hf: a Hugging Face model folder per task (OUTPUT/TASK) that transformers.pipeline loads.",
 )
 @click.option("--task", "tasks", multiple=True, help="A task to export (repeat it); all by default.")
 @click.option(
@@ -61,11 +62,23 @@ def export_command(
 ) -> None:
     """Export RUN_DIR's model for deployment into OUTPUT, checked against PyTorch.
 
-    The export holds the graph, the tokenizer, export.json (how to decode each task's outputs)
-    and export-report.json (the largest PyTorch/onnxruntime difference on several input shapes,
-    and dev-set metrics). `mtdnn predict OUTPUT INPUT --task T` then runs it without PyTorch.
-    Needs the onnx extra: pip install 'mtdnn[onnx]'.
+    onnx: the graph, the tokenizer, export.json (how to decode each task's outputs) and
+    export-report.json (the largest PyTorch/onnxruntime difference on several input shapes, and
+    dev-set metrics). `mtdnn predict OUTPUT INPUT --task T` then runs it without PyTorch. Needs
+    the onnx extra: pip install 'mtdnn[onnx]'.
+
+    hf: OUTPUT/TASK for each task whose head has a standard Hugging Face counterpart
+    (classification, multilabel and regression heads: ...ForSequenceClassification; tagging:
+    ...ForTokenClassification; span: ...ForQuestionAnswering), checked on rows of the task's dev
+    file; other heads are refused with the reason.
     """
+    if export_format == "hf":
+        onnx_only = {"--quantize": quantize, "--dev-limit": dev_limit, "--no-eval": no_eval or None}
+        for option, given in onnx_only.items():
+            if given is not None:
+                raise click.UsageError(f"{option} applies to --format onnx only")
+        _export_hf(app, run_dir, output, tasks, tolerance)
+        return
     from mtdnn.export.onnx import REPORT, export_onnx
 
     if dev_limit is not None and dev_limit < 1:
@@ -97,4 +110,18 @@ def export_command(
             if runtime in scores
         ]
         click.echo(f"  {task} dev ({scores['examples']} examples): " + "; ".join(cells))
+    click.echo(f"  report: {output / REPORT}")
+
+
+def _export_hf(
+    app: AppContext, run_dir: Path, output: Path, tasks: tuple[str, ...], tolerance: float
+) -> None:
+    from mtdnn.export.hf import REPORT, export_hf
+
+    report = export_hf(run_dir, output, app.registry, tasks=tasks, tolerance=tolerance)
+    for task, model in report.models.items():
+        pipeline = report.pipelines[task]
+        loads = f"pipeline('{pipeline}', model='{output / task}')" if pipeline else f"{model}.from_pretrained"
+        click.echo(f"exported {task} to {output / task}: {model}; load it with {loads}")
+        click.echo(f"  parity: largest difference {report.parity[task]:.2e} on {report.rows[task]}")
     click.echo(f"  report: {output / REPORT}")

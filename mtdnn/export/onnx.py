@@ -33,14 +33,14 @@ from torch import nn
 from mtdnn.archive import load_run
 from mtdnn.errors import ConfigurationError
 from mtdnn.experiment import Experiment
+from mtdnn.export.graph import TaskGraph, check_inherited, check_output, check_task_names, example_inputs
 from mtdnn.export.manifest import ExportedTask, ExportManifest, Tokenization
-from mtdnn.export.runtime import ExportedModel, pad_rows
+from mtdnn.export.runtime import ExportedModel
 from mtdnn.heads.base import Head
 from mtdnn.model import MultiTaskModel
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
 from mtdnn.training.evaluation import TaskPredictions, evaluate_task, score_predictions
-from mtdnn.types import TaskBatch
 
 __all__ = ["PARITY_SHAPES", "ExportReport", "export_onnx"]
 
@@ -100,24 +100,6 @@ class ExportReport:
         return path
 
 
-class _Graph(nn.Module):
-    """The encoder and the chosen heads as one module with tensor inputs and one output per task."""
-
-    def __init__(self, model: MultiTaskModel, tasks: Sequence[str], input_names: Sequence[str]) -> None:
-        super().__init__()
-        self.model = model
-        self.tasks = list(tasks)
-        self.input_names = list(input_names)
-
-    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        named = dict(zip(self.input_names, inputs, strict=True))
-        encoded = self.model.encoder(named)
-        return tuple(
-            self.model.head(task).export_scores(encoded, TaskBatch(task=task, inputs=named, labels=None))
-            for task in self.tasks
-        )
-
-
 def export_onnx(
     run_dir: Path,
     output: Path,
@@ -147,10 +129,7 @@ def export_onnx(
             parity check fails (the report is still written).
     """
     _require_onnx()
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise ConfigurationError(
-            f"{str(output)!r} exists and is not an empty directory", hint="choose a new -o"
-        )
+    check_output(output)
     experiment, model = load_run(run_dir, registry)
     chosen = list(tasks) or sorted(experiment.tasks)
     exported = _describe_tasks(experiment, model, chosen, registry)
@@ -163,7 +142,7 @@ def export_onnx(
     report = ExportReport(directory=output, tasks=chosen, tolerance=tolerance)
     tokenization = Tokenization(**model.encoder.export_tokenizer(output))
     input_names = ["input_ids", "attention_mask"] + (["token_type_ids"] if tokenization.has_types else [])
-    graph = _Graph(model.cpu().eval(), chosen, input_names)
+    graph = TaskGraph(model.cpu().eval(), chosen, input_names)
 
     started = time.perf_counter()
     _export_graph(
@@ -250,19 +229,14 @@ def _describe_tasks(
     experiment: Experiment, model: MultiTaskModel, names: Sequence[str], registry: Registry
 ) -> dict[str, ExportedTask]:
     """Each task's manifest entry; every task that cannot be exported is named with its reason."""
-    unknown = [name for name in names if name not in experiment.tasks]
-    if unknown:
-        raise ConfigurationError(
-            f"the run has no task {', '.join(map(repr, unknown))}",
-            hint=f"tasks: {', '.join(sorted(experiment.tasks))}",
-        )
+    check_task_names(experiment, names)
     described: dict[str, ExportedTask] = {}
     refused: list[str] = []
     for name in names:
         task = experiment.tasks[name]
         head = model.head(name)
         try:
-            _check_inherited_export(type(head))
+            check_inherited(type(head), "export_decoding")
             decoding = head.export_decoding()
         except ConfigurationError as exc:
             refused.append(f"{name}: {exc.message}")
@@ -283,55 +257,10 @@ def _describe_tasks(
     return described
 
 
-_DECODING = ("forward", "decode", "predict", "choose", "probabilities", "row_scores")
-
-
-def _check_inherited_export(cls: type[Head]) -> None:
-    """Refuse a head that inherits ``export_decoding`` but changes how its parent decodes.
-
-    A CRF head derived from the tagging head decodes with Viterbi, not per word: the inherited
-    description would give other predictions than PyTorch does.
-
-    Raises:
-        ConfigurationError: A class below the one defining ``export_decoding`` overrides one of
-            the methods that make predictions.
-    """
-    owner = next(klass for klass in cls.__mro__ if "export_decoding" in vars(klass))
-    if owner is Head:
-        return  # Head's own refusal says it better
-    for klass in cls.__mro__[: cls.__mro__.index(owner)]:
-        changed = [name for name in _DECODING if name in vars(klass)]
-        if changed:
-            raise ConfigurationError(
-                f"the {klass.__name__} head changes {', '.join(changed)} of {owner.__name__} but inherits "
-                f"its export_decoding, so an export would decode its scores as {owner.__name__} does",
-                hint=f"define {klass.__name__}.export_decoding (and export_scores) for the runtime",
-            )
-
-
-def _example_inputs(
-    tokenization: Tokenization, input_names: Sequence[str], batch: int, length: int, *, seed: int
-) -> tuple[torch.Tensor, ...]:
-    """Random token ids with the layout's special tokens, each row a different length (padded)."""
-    generator = torch.Generator().manual_seed(seed)
-    layout = tokenization.layouts[True]
-    specials = {token for tokens, _ in layout.parts for token, _ in tokens}
-    low = max(specials | {tokenization.pad_id, tokenization.unknown_id}) + 1
-    room = length - len(layout.build([], [])[0]["input_ids"])
-    rows: list[dict[str, list[int]]] = []
-    for number in range(batch):
-        real = max(2, room - (number * room) // max(batch, 2))  # the first row is full, later ones padded
-        ids = torch.randint(low, low + 5000, (real,), generator=generator).tolist()
-        features, _, _ = layout.build(ids[: real // 2], ids[real // 2 :])
-        rows.append(features)
-    batch_arrays, _ = pad_rows(rows, input_names, tokenization)
-    return tuple(torch.from_numpy(batch_arrays[name]) for name in input_names)
-
-
 def _export_graph(
-    graph: _Graph, path: Path, input_names: list[str], output_names: list[str], tokenization: Tokenization
+    graph: TaskGraph, path: Path, input_names: list[str], output_names: list[str], tokenization: Tokenization
 ) -> None:
-    example = _example_inputs(tokenization, input_names, 2, 16, seed=0)
+    example = example_inputs(tokenization, input_names, 2, 16, seed=0)
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     dynamic = tuple({0: batch, 1: sequence} for _ in input_names)
     chatter = io.StringIO()  # the exporter prints its progress; keep it for -v
@@ -368,7 +297,7 @@ def parity(
     result: dict[str, dict[str, float]] = {}
     for seed, (batch, length) in enumerate(PARITY_SHAPES, start=1):
         length = min(length, limit)
-        inputs = _example_inputs(tokenization, input_names, batch, length, seed=seed)
+        inputs = example_inputs(tokenization, input_names, batch, length, seed=seed)
         with torch.no_grad():
             expected = graph(*inputs)
         actual = session.run(

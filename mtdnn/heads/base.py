@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
@@ -18,7 +19,33 @@ from mtdnn.metrics.base import DecodedMetric, Metric
 from mtdnn.portable.records import label_name, label_record
 from mtdnn.types import EncoderOutput, Example, HeadOutput, LabelPrediction, TaskBatch
 
-__all__ = ["Head", "LabelHead", "output_layers"]
+__all__ = ["Head", "HuggingFaceHead", "LabelHead", "linear_layers", "output_layers"]
+
+
+@dataclass(frozen=True)
+class HuggingFaceHead:
+    """A head in Hugging Face's terms, for ``mtdnn export --format hf``.
+
+    Args:
+        kind: ``sequence`` (``...ForSequenceClassification``: the pooled vector, then the
+            layers), ``token`` (``...ForTokenClassification``: the layers on every token) or
+            ``span`` (``...ForQuestionAnswering``: one layer giving a start and an end logit per
+            token).
+        layers: The head's linear layers in order (an optional tanh hidden layer, then the output
+            layer), with any rescaling of the output folded into the last one.
+        problem_type: For ``sequence``: ``single_label_classification``,
+            ``multi_label_classification`` or ``regression`` (Hugging Face's names).
+        labels: The label names in id order; ``None`` for one value or for spans.
+        settings: What the Hugging Face head has no place for but a user needs to decode as
+            ``mtdnn predict`` does (a threshold, the longest answer); written to the model's
+            ``config.json`` under ``mtdnn``.
+    """
+
+    kind: Literal["sequence", "token", "span"]
+    layers: tuple[nn.Linear, ...]
+    problem_type: str | None = None
+    labels: list[str] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 class Head(nn.Module):
@@ -171,6 +198,19 @@ class Head(nn.Module):
         raise ConfigurationError(
             f"the {type(self).__name__} head cannot be exported: it does not say how the runtime "
             "decodes its scores (Head.export_decoding)"
+        )
+
+    def export_hf(self) -> HuggingFaceHead:
+        """How this head maps onto a standard Hugging Face head (``mtdnn export --format hf``).
+
+        Raises:
+            ConfigurationError: No standard Hugging Face head computes what this one does; the
+                message says why.
+        """
+        raise ConfigurationError(
+            f"the {type(self).__name__} head has no standard Hugging Face counterpart "
+            "(Head.export_hf): only classification, multilabel, regression, tagging and span heads map "
+            "onto ...ForSequenceClassification, ...ForTokenClassification or ...ForQuestionAnswering"
         )
 
     def decode(self, data: TaskData, scores: Sequence[torch.Tensor]) -> list[Any]:
@@ -329,6 +369,11 @@ def _metric_value(value: int | float | tuple[int, ...], width: int) -> Any:
     if isinstance(value, tuple):
         return [int(i in value) for i in range(width)]
     return value
+
+
+def linear_layers(layers: nn.Module) -> tuple[nn.Linear, ...]:
+    """The linear layers of :func:`output_layers` (or of any module), in order."""
+    return tuple(module for module in layers.modules() if isinstance(module, nn.Linear))
 
 
 def output_layers(

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from mtdnn.functional import symmetric_kl, teacher_kl
-from mtdnn.heads.base import LabelHead, output_layers
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, linear_layers, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["ClassificationHead"]
@@ -54,6 +54,15 @@ class ClassificationHead(LabelHead):
     def export_decoding(self) -> dict[str, Any]:
         """Softmax over the labels, then the most probable one."""
         return {"kind": "label", "scores": "softmax", "choose": "argmax"}
+
+    def export_hf(self) -> HuggingFaceHead:
+        """``...ForSequenceClassification`` with one label per class (softmax)."""
+        return HuggingFaceHead(
+            kind="sequence",
+            layers=linear_layers(self.classifier),
+            problem_type="single_label_classification",
+            labels=self.labels,
+        )
 
     soft_targets = "softmax"
 

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from mtdnn.functional import bernoulli_kl, teacher_bernoulli_kl
+from mtdnn.heads.base import HuggingFaceHead, linear_layers
 from mtdnn.heads.classification import ClassificationHead
 from mtdnn.types import HeadOutput, TaskBatch
 
@@ -52,6 +53,16 @@ class MultiLabelHead(ClassificationHead):
     def export_decoding(self) -> dict[str, Any]:
         """A sigmoid per label; the labels above ``threshold``."""
         return {"kind": "label", "scores": "sigmoid", "choose": "threshold", "threshold": self.threshold}
+
+    def export_hf(self) -> HuggingFaceHead:
+        """``...ForSequenceClassification`` with a sigmoid per label; the threshold goes into the config."""
+        return HuggingFaceHead(
+            kind="sequence",
+            layers=linear_layers(self.classifier),
+            problem_type="multi_label_classification",
+            labels=self.labels,
+            settings={"threshold": self.threshold},
+        )
 
     soft_targets = "sigmoid"
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import group_log_softmax, group_softmax, group_top
-from mtdnn.heads.base import LabelHead, output_layers
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RankingHead", "RankingOutput"]
@@ -100,6 +100,14 @@ class RankingHead(LabelHead):
     def export_decoding(self) -> dict[str, Any]:
         """Softmax of the scores within each group (``Example.group``); its top candidate is ``positive``."""
         return {"kind": "label", "scores": "group_softmax", "choose": "group_top", "positive": self.positive}
+
+    def export_hf(self) -> HuggingFaceHead:
+        """Refused: a Hugging Face classifier scores each pair alone, not within its group."""
+        raise ConfigurationError(
+            "the ranking head turns its scores into a softmax over each group of candidates; a "
+            "Hugging Face sequence classifier scores every pair alone, so its predictions would differ",
+            hint="export it with --format onnx (its runtime does the group softmax)",
+        )
 
     soft_targets = "group"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -10,7 +11,7 @@ from torch import nn
 from mtdnn.config.checks import check_range
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import squared_error
-from mtdnn.heads.base import LabelHead, output_layers
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, linear_layers, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RegressionHead"]
@@ -72,6 +73,16 @@ class RegressionHead(LabelHead):
     def export_decoding(self) -> dict[str, Any]:
         """The score is the predicted value."""
         return {"kind": "label", "scores": "value", "choose": "value"}
+
+    def export_hf(self) -> HuggingFaceHead:
+        """``...ForSequenceClassification`` with one output (regression); ``normalize`` is folded in."""
+        layers = [copy.deepcopy(layer) for layer in linear_layers(self.regressor)]
+        if self.normalize is not None:
+            low, high = self.normalize
+            with torch.no_grad():  # low + (high - low) * (W x + b)
+                layers[-1].weight.mul_(high - low)
+                layers[-1].bias.mul_(high - low).add_(low)
+        return HuggingFaceHead(kind="sequence", layers=tuple(layers), problem_type="regression")
 
     soft_targets = "value"
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import symmetric_kl, teacher_kl
-from mtdnn.heads.base import LabelHead
+from mtdnn.heads.base import HuggingFaceHead, LabelHead
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["SanHead", "segment_masks"]
@@ -111,6 +111,14 @@ class SanHead(LabelHead):
     def export_decoding(self) -> dict[str, Any]:
         """Softmax of the averaged log-probabilities (the distribution itself), then the top label."""
         return {"kind": "label", "scores": "softmax", "choose": "argmax"}
+
+    def export_hf(self) -> HuggingFaceHead:
+        """Refused: no Hugging Face head reasons over the two texts in several steps."""
+        raise ConfigurationError(
+            "the san head reads the premise and the hypothesis separately and reasons over them in "
+            f"{self.turns} steps; no standard Hugging Face head does that",
+            hint="export it with --format onnx, or train a classification head for --format hf",
+        )
 
     soft_targets = "softmax"
 

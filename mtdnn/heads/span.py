@@ -17,7 +17,7 @@ from mtdnn.data.words import best_windows
 from mtdnn.encoders.base import Encoder, Features, Pieces
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
-from mtdnn.heads.base import Head
+from mtdnn.heads.base import Head, HuggingFaceHead
 from mtdnn.types import EncoderOutput, Example, HeadOutput, SpanPrediction, TaskBatch
 
 __all__ = ["SpanHead", "answer_tokens", "context_windows"]
@@ -236,6 +236,21 @@ class SpanHead(Head):
     def probabilities(self, output: HeadOutput) -> torch.Tensor:
         """Softmax over each row's positions of the start and of the end logits ``[B, T, 2]``, in float32."""
         return torch.softmax(output.logits.float(), dim=1)
+
+    def export_hf(self) -> HuggingFaceHead:
+        """``...ForQuestionAnswering``: its ``qa_outputs`` layer is this head's scorer (start, end)."""
+        return HuggingFaceHead(
+            kind="span",
+            layers=(self.scorer,),
+            settings={
+                "doc_stride": self.doc_stride,
+                "max_question_length": self.max_question_length,
+                "max_answer_length": self.max_answer_length,
+                "n_best": self.n_best,
+                "allow_null": self.allow_null,
+                "null_threshold": self.null_threshold,
+            },
+        )
 
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Symmetric KL between the two start distributions and between the two end distributions.

@@ -14,7 +14,7 @@ from mtdnn.data.words import word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
-from mtdnn.heads.base import Head, output_layers
+from mtdnn.heads.base import Head, HuggingFaceHead, linear_layers, output_layers
 from mtdnn.portable.entities import tagging_record
 from mtdnn.portable.windows import word_windows
 from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
@@ -141,6 +141,15 @@ class TaggingHead(Head):
     def export_decoding(self) -> dict[str, Any]:
         """Words to sub-word windows (``overlap``), each word's label from its first sub-word."""
         return {"kind": "tagging", "overlap": self.overlap}
+
+    def export_hf(self) -> HuggingFaceHead:
+        """``...ForTokenClassification``: each word takes the label of its first sub-word."""
+        return HuggingFaceHead(
+            kind="token",
+            layers=linear_layers(self.classifier),
+            labels=self.labels,
+            settings={"word_label": "first_subword", "overlap": self.overlap},
+        )
 
     def predict(self, output: HeadOutput) -> torch.Tensor:
         """The best label id of each word ``[B, W]``."""

@@ -9,8 +9,8 @@ import torch
 
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
+from mtdnn.export.graph import check_inherited
 from mtdnn.export.manifest import ExportedTask
-from mtdnn.export.onnx import _check_inherited_export
 from mtdnn.export.runtime import _decode_labels
 from mtdnn.heads.base import LabelHead
 from mtdnn.heads.classification import ClassificationHead
@@ -82,9 +82,9 @@ class ViterbiHead(TaggingHead):
 
 def test_heads_that_cannot_be_exported_say_why(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="changes decode of TaggingHead but inherits"):
-        _check_inherited_export(ViterbiHead)
-    _check_inherited_export(TaggingHead)  # its own description
-    _check_inherited_export(ClassificationHead)
+        check_inherited(ViterbiHead, "export_decoding")
+    check_inherited(TaggingHead, "export_decoding")  # its own description
+    check_inherited(ClassificationHead, "export_decoding")
     with pytest.raises(ConfigurationError, match="MaskedLmHead head cannot be exported"):
         MaskedLmHead.export_decoding(object.__new__(MaskedLmHead))
     with pytest.raises(ConfigurationError, match="runtime of an export tokenizes with a Hugging Face"):
