@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from mtdnn.errors import ConfigurationError
+from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.export.manifest import ExportedTask, ExportManifest, Tokenization, read_manifest
 from mtdnn.portable.entities import tagging_record
 from mtdnn.portable.records import label_record
+from mtdnn.portable.spans import SpanWindow, decode_answers, span_record, span_windows
 from mtdnn.portable.windows import WordWindow, assign_tokens, word_windows
 from mtdnn.portable.words import spacy_words
-from mtdnn.types import Example, LabelPrediction
+from mtdnn.types import Example, LabelPrediction, SpanPrediction
 
 __all__ = ["ExportedModel", "is_export", "pad_rows"]
 
@@ -135,12 +136,16 @@ class ExportedModel:
             return _decode_labels(spec, examples, scores)
         if kind == "tagging":
             return self._tag(spec, examples, batch_size=batch_size)
+        if kind == "span":
+            return self._answer(spec, examples, batch_size=batch_size)
         raise ConfigurationError(f"task {spec.name!r}: this runtime cannot decode {kind!r} scores")
 
     def record(self, spec: ExportedTask, prediction: Any, example: Example) -> dict[str, Any]:
         """One prediction as the head's ``record`` writes it."""
         if isinstance(prediction, LabelPrediction):
             return label_record(prediction.value, prediction.probabilities, spec.labels)
+        if isinstance(prediction, SpanPrediction):
+            return span_record(prediction)
         return tagging_record(example.text_a, example.words or (), prediction)
 
     def featurize_pairs(self, examples: Sequence[Example], *, max_length: int) -> list[Features]:
@@ -209,6 +214,51 @@ class ExportedModel:
                 if owned:
                     tags[number][window.first + word] = labels[int(scores[start].argmax())]
         return tags
+
+    def _answer(
+        self, spec: ExportedTask, examples: Sequence[Example], *, batch_size: int
+    ) -> list[SpanPrediction]:
+        """Cut each context into windows with its question (as the span head does) and answer it.
+
+        Raises:
+            DataError: An example has no context or an empty question.
+        """
+        settings = dict(spec.decoding)
+        longest = int(settings.pop("max_question_length"))
+        stride = int(settings.pop("doc_stride"))
+        settings.pop("kind")
+        layout = self.tokenization.layouts[True]
+        least = spec.max_length - len(layout.build([], [])[0]["input_ids"]) - longest
+        for example in examples:
+            if example.text_b is None:
+                raise DataError(f"example {example.id!r} has no context: give the question and its context")
+        texts = [example.text_a for example in examples]
+        questions = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        distinct = list(dict.fromkeys(example.text_b or "" for example in examples))
+        encoded = self.tokenizer.encode_batch(distinct, add_special_tokens=False)
+        contexts = dict(zip(distinct, encoded, strict=True))
+        windows: list[tuple[int, SpanWindow]] = []
+        for number, (example, question) in enumerate(zip(examples, questions, strict=True)):
+            ids = list(question.ids)[:longest]
+            if not ids:
+                raise DataError(f"example {example.id!r} has an empty question")
+            context = contexts[example.text_b or ""]
+            budget = least + longest - len(ids)
+            cut = span_windows(
+                ids,
+                list(context.ids),
+                list(context.offsets),
+                budget=budget,
+                stride=stride,
+                build=layout.build,
+            )
+            windows += [(number, window) for window in cut]
+        scores = self.scores(spec, [window.features for _, window in windows], batch_size=batch_size)
+        rows = (
+            (number, row_scores, window.char_start, window.char_end, window.owned)
+            for (number, window), row_scores in zip(windows, scores, strict=True)
+        )
+        return decode_answers([example.text_b or "" for example in examples], rows, **settings)
 
     def _word_pieces(self, examples: Sequence[Example]) -> Iterator[list[list[int]]]:
         texts = [" ".join(example.words or ()) for example in examples]

@@ -273,27 +273,36 @@ class _Batcher:
                     break
                 waiting.append(item)
                 size += len(item.examples)
-            examples = [  # a group is a group within its request only
-                replace(example, group=None if example.group is None else f"{number}:{example.group}")
-                for number, pending in enumerate(waiting)
-                for example in pending.examples
-            ]
-            try:
-                records = await loop.run_in_executor(
-                    self.executor, self.predictor.predict, self.task, examples
-                )
-            except Exception as exc:  # a failure of this batch answers its requests, the loop goes on
+            await self._answer(waiting)
+
+    async def _answer(self, waiting: list[_Pending]) -> None:
+        """Predict the inputs of ``waiting`` requests in one run and answer each request.
+
+        When the run fails for several requests, each is run alone, so that one bad request does
+        not fail the others; a request that fails alone gets the error as its answer.
+        """
+        examples = [  # a group is a group within its request only
+            replace(example, group=None if example.group is None else f"{number}:{example.group}")
+            for number, pending in enumerate(waiting)
+            for example in pending.examples
+        ]
+        loop = asyncio.get_running_loop()
+        try:
+            records = await loop.run_in_executor(self.executor, self.predictor.predict, self.task, examples)
+        except Exception as exc:
+            if len(waiting) > 1:
                 for pending in waiting:
-                    if not pending.future.done():
-                        pending.future.set_exception(exc)
-                continue
-            self.counters.batches += 1
-            start = 0
-            for pending in waiting:
-                end = start + len(pending.examples)
-                if not pending.future.done():
-                    pending.future.set_result(records[start:end])
-                start = end
+                    await self._answer([pending])
+            elif not waiting[0].future.done():
+                waiting[0].future.set_exception(exc)
+            return
+        self.counters.batches += 1
+        start = 0
+        for pending in waiting:
+            end = start + len(pending.examples)
+            if not pending.future.done():
+                pending.future.set_result(records[start:end])
+            start = end
 
 
 def create_app(predictor: Predictor, settings: ServerSettings | None = None, *, name: str = "model") -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -13,19 +12,22 @@ import torch
 from torch import nn
 
 from mtdnn.data.dataset import TaskData, all_labelled
-from mtdnn.data.words import best_windows
 from mtdnn.encoders.base import Encoder, Features, Pieces
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
 from mtdnn.heads.base import Head, HuggingFaceHead
+from mtdnn.portable.spans import (
+    NULL_POSITION,
+    context_windows,
+    decode_answers,
+    span_record,
+    span_windows,
+)
 from mtdnn.types import EncoderOutput, Example, HeadOutput, SpanPrediction, TaskBatch
 
 __all__ = ["SpanHead", "answer_tokens", "context_windows"]
 
 logger = logging.getLogger(__name__)
-
-NULL_POSITION = 0
-"""The input position that stands for "no answer here" (BERT's ``[CLS]``, RoBERTa's ``<s>``)."""
 
 Gold = tuple[int, int] | Literal["null", "skip"]
 """An example's answer for training: the first and last context token of its first answer with a
@@ -237,20 +239,26 @@ class SpanHead(Head):
         """Softmax over each row's positions of the start and of the end logits ``[B, T, 2]``, in float32."""
         return torch.softmax(output.logits.float(), dim=1)
 
+    def decoding_settings(self) -> dict[str, Any]:
+        """The settings that decide the windows and the answer, for exports."""
+        return {
+            "doc_stride": self.doc_stride,
+            "max_question_length": self.max_question_length,
+            **self._answer_settings(),
+        }
+
+    def export_scores(self, encoded: EncoderOutput, batch: TaskBatch) -> torch.Tensor:
+        """Start and end logits ``[B, T, 2]`` at the input positions: the runtime cuts the padding."""
+        logits: torch.Tensor = self.scorer(self.dropout(encoded.hidden))  # forward()'s, before its reordering
+        return logits
+
+    def export_decoding(self) -> dict[str, Any]:
+        """Question and context windows as in training, then the same n-best decoding."""
+        return {"kind": "span", **self.decoding_settings()}
+
     def export_hf(self) -> HuggingFaceHead:
         """``...ForQuestionAnswering``: its ``qa_outputs`` layer is this head's scorer (start, end)."""
-        return HuggingFaceHead(
-            kind="span",
-            layers=(self.scorer,),
-            settings={
-                "doc_stride": self.doc_stride,
-                "max_question_length": self.max_question_length,
-                "max_answer_length": self.max_answer_length,
-                "n_best": self.n_best,
-                "allow_null": self.allow_null,
-                "null_threshold": self.null_threshold,
-            },
-        )
+        return HuggingFaceHead(kind="span", layers=(self.scorer,), settings=self.decoding_settings())
 
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:
         """Symmetric KL between the two start distributions and between the two end distributions.
@@ -319,23 +327,32 @@ class SpanHead(Head):
         """One :class:`~mtdnn.types.SpanPrediction` per example, from the scores of all its windows."""
         if data.extras is None:
             raise ValueError("span data without character offsets; featurize it with the span head")
-        nulls = [math.inf] * len(data.examples)
-        candidates: list[list[tuple[float, int, int]]] = [[] for _ in data.examples]
-        for row, row_scores in enumerate(scores):
-            owner = data.owner(row)
-            null, spans = self._row_spans(row_scores, data.extras[row])
-            nulls[owner] = min(nulls[owner], null)
-            candidates[owner] += spans
-        return [
-            self._prediction(example.text_b or "", spans, null)
-            for example, spans, null in zip(data.examples, candidates, nulls, strict=True)
-        ]
+        rows = (
+            (
+                data.owner(row),
+                row_scores.float().numpy(),
+                extra["char_start"],
+                extra["char_end"],
+                extra["owned"],
+            )
+            for row, (row_scores, extra) in enumerate(zip(scores, data.extras, strict=True))
+        )
+        return decode_answers(
+            [example.text_b or "" for example in data.examples], rows, **self._answer_settings()
+        )
+
+    def _answer_settings(self) -> dict[str, Any]:
+        return {
+            "max_answer_length": self.max_answer_length,
+            "n_best": self.n_best,
+            "allow_null": self.allow_null,
+            "null_threshold": self.null_threshold,
+        }
 
     def record(self, prediction: Any, example: Example) -> dict[str, Any]:
         """``answer``, its ``start`` in the context (``""`` and -1: no answer) and the ``nbest`` answers."""
         assert isinstance(prediction, SpanPrediction)
-        nbest = [{"text": text, "probability": round(p, 6)} for text, p in prediction.nbest]
-        return {"answer": prediction.text, "start": prediction.start, "nbest": nbest}
+        return span_record(prediction)
 
     def write_predictions(self, stem: Path, examples: Sequence[Example], predictions: Sequence[Any]) -> Path:
         """``STEM.json``: ``{question id: answer}`` (``""`` for no answer), as the SQuAD scripts read it."""
@@ -343,54 +360,6 @@ class SpanHead(Head):
         answers = {example.id: item.text for example, item in zip(examples, predictions, strict=True)}
         path.write_text(json.dumps(answers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
-
-    def _row_spans(self, scores: torch.Tensor, extra: Features) -> tuple[float, list[tuple[float, int, int]]]:
-        """The null score of one row and its ``n_best`` best spans ``(score, char start, char end)``."""
-        starts, ends = scores[:, 0], scores[:, 1]
-        null = float(starts[NULL_POSITION] + ends[NULL_POSITION])
-        char_start, char_end = extra["char_start"], extra["char_end"]
-        if len(char_start) != len(scores):
-            raise ValueError(f"a row has {len(scores)} scores for {len(char_start)} input positions")
-        positions = [position for position, char in enumerate(char_start) if char >= 0]
-        if not positions:
-            return null, []
-        first, last = positions[0], positions[-1] + 1  # the context is contiguous
-        owned = torch.tensor(extra["owned"][first:last], dtype=torch.bool)
-        width = self.max_answer_length
-        start_scores = starts[first:last].masked_fill(~owned, -math.inf)
-        end_scores = torch.cat([ends[first:last], torch.full((width - 1,), -math.inf)])
-        # pairs[i, d]: the span from context token i to context token i + d
-        pairs = start_scores.unsqueeze(1) + end_scores.unfold(0, width, 1)
-        values, indices = pairs.flatten().topk(min(self.n_best, pairs.numel()))
-        spans: list[tuple[float, int, int]] = []
-        for value, index in zip(values.tolist(), indices.tolist(), strict=True):
-            if value == -math.inf:
-                break
-            token, length = divmod(index, width)
-            spans.append((value, char_start[first + token], char_end[first + token + length]))
-        return null, spans
-
-    def _prediction(self, context: str, spans: list[tuple[float, int, int]], null: float) -> SpanPrediction:
-        """The answer of one question from its candidate spans and null score."""
-        best: list[tuple[float, str, int]] = []
-        seen: set[str] = set()
-        for score, start, end in sorted(spans, key=lambda span: -span[0]):
-            text = context[start:end]
-            if text.strip() and text not in seen:
-                seen.add(text)
-                best.append((score, text, start))
-            if len(best) == self.n_best:
-                break
-        if not best:
-            return SpanPrediction(text="", start=-1)
-        scores = [score for score, _, _ in best] + ([null] if self.allow_null else [])
-        top = max(scores)
-        weights = [math.exp(score - top) for score in scores]
-        total = sum(weights)
-        nbest = tuple((text, weight / total) for (_, text, _), weight in zip(best, weights, strict=False))
-        if self.allow_null and null - best[0][0] > self.null_threshold:
-            return SpanPrediction(text="", start=-1, nbest=nbest)
-        return SpanPrediction(text=best[0][1], start=best[0][2], nbest=nbest)
 
 
 class _Rows:
@@ -423,51 +392,24 @@ class _Rows:
             budget: Most context tokens in one window.
             stride: Context tokens shared by consecutive windows.
         """
-        windows = context_windows(len(context.ids), budget, stride)
-        best = best_windows([1] * len(context.ids), windows)
-        for window, (first, last) in enumerate(windows):
-            features, _, offset = encoder.build_inputs(question, context.ids[first:last])
-            if offset is None:
-                raise ValueError(
-                    f"{type(encoder).__name__}.build_inputs gave no position to a pair's second text"
-                )
-            size = len(features["input_ids"])
-            char_start, char_end, owned = [-1] * size, [-1] * size, [0] * size
-            for token in range(first, last):
-                position = offset + token - first
-                char_start[position], char_end[position] = context.offsets[token]
-                owned[position] = int(best[token] == window)
-            self.features.append(features)
+        windows = span_windows(
+            question, context.ids, context.offsets, budget=budget, stride=stride, build=encoder.build_inputs
+        )
+        for window in windows:
+            self.features.append(window.features)
             self.owners.append(number)
-            self.extras.append({"char_start": char_start, "char_end": char_end, "owned": owned})
+            self.extras.append(
+                {"char_start": window.char_start, "char_end": window.char_end, "owned": window.owned}
+            )
             if gold == "skip":
                 self.targets.append((IGNORED, IGNORED))
-            elif gold == "null" or (gold is not None and not first <= gold[0] <= gold[1] < last):
+            elif gold == "null" or (
+                gold is not None and not window.first <= gold[0] <= gold[1] < window.last
+            ):
                 self.targets.append((NULL_POSITION, NULL_POSITION))
             elif gold is not None:
-                self.targets.append((offset + gold[0] - first, offset + gold[1] - first))
-
-
-def context_windows(length: int, budget: int, stride: int) -> list[tuple[int, int]]:
-    """Cut ``length`` context tokens into windows ``(first, one past the last)`` that cover them all.
-
-    Every window holds ``budget`` tokens but the last, which ends at the end of the context;
-    each window starts ``budget - stride`` tokens after the one before, so consecutive windows
-    share ``stride`` tokens. An empty context gives one empty window.
-
-    Raises:
-        ValueError: ``stride`` is negative or not below ``budget``.
-    """
-    if not 0 <= stride < budget:
-        raise ValueError(f"the stride must be in [0, {budget}) for windows of {budget} tokens, got {stride}")
-    windows: list[tuple[int, int]] = []
-    first = 0
-    while True:
-        last = min(first + budget, length)
-        windows.append((first, last))
-        if last >= length:
-            return windows
-        first = last - stride
+                start, end = (window.offset + token - window.first for token in gold)
+                self.targets.append((start, end))
 
 
 def answer_tokens(offsets: Sequence[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,81 @@ def tagging_export(tmp_path_factory: pytest.TempPathFactory, tagging_run: Path) 
     pytest.importorskip("onnxscript", reason="pip install 'mtdnn[onnx]'")
     folder = tmp_path_factory.mktemp("export") / "tagging"
     export_onnx(tagging_run, folder, bio_registry())
+    return folder
+
+
+QA = [
+    ("Who founded the company?", "The company was founded by Ada Lovelace in London in 1843."),
+    ("Where is the river?", "The long river flows through the green valley near the old town."),
+    ("What did the cat eat?", "Yesterday the small cat ate a fresh fish from the market stall."),
+    ("When did it rain?", "It rained heavily on Tuesday morning, so the game was cancelled."),
+]
+"""Questions with a context that fits one window of the span run; its long contexts join all four."""
+
+
+def qa_examples(count: int) -> list[tuple[str, str, str]]:
+    """``(question, context, answer)``: every third context is all of :data:`QA`'s, its own last (windows)."""
+    examples = []
+    for number in range(count):
+        question, context = QA[number % len(QA)]
+        if number % 3 == 2:
+            context = " ".join([*(other for _, other in QA if other != context), context])
+        answer = QA[number % len(QA)][1].split()[number % 5 + 1]
+        examples.append((question, context, answer))
+    return examples
+
+
+def squad_file(path: Path, examples: list[tuple[str, str, str]]) -> Path:
+    """A SQuAD-format file of the examples (each answer at its first occurrence)."""
+    paragraphs = [
+        {
+            "context": context,
+            "qas": [
+                {
+                    "id": f"q{number}",
+                    "question": question,
+                    "answers": [{"text": answer, "answer_start": context.index(answer)}],
+                }
+            ],
+        }
+        for number, (question, context, answer) in enumerate(examples)
+    ]
+    path.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": paragraphs}]}))
+    return path
+
+
+@pytest.fixture(scope="session")
+def span_run(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Path:
+    """A tiny BERT span head with ``max_length`` 48 and ``doc_stride`` 8: long contexts need windows."""
+    folder = tmp_path_factory.mktemp("span")
+    squad_file(folder / "train.json", qa_examples(36))
+    squad_file(folder / "dev.json", qa_examples(12))
+    config: dict[str, Any] = {
+        "seed": 5,
+        "encoder": {"type": "hf", "model": str(tiny_bert)},
+        "tasks": {
+            "squad": {
+                "reader": {"type": "squad"},
+                "head": {"type": "span", "doc_stride": 8, "max_question_length": 12, "max_answer_length": 6},
+                "loss": "span_ce",
+                "metrics": [{"type": "squad", "version": "1.1"}],
+                "train": str(folder / "train.json"),
+                "dev": str(folder / "dev.json"),
+                "max_length": 48,
+            }
+        },
+        "trainer": {"epochs": 2, "progress_bar": False, "optimizer": {"type": "adamw", "lr": 3e-3}},
+    }
+    train(config, folder / "run", build_registry(get_plugin_manager(autoload=False)))
+    return folder / "run"
+
+
+@pytest.fixture(scope="session")
+def span_export(tmp_path_factory: pytest.TempPathFactory, span_run: Path) -> Path:
+    """The span run exported (fp32)."""
+    pytest.importorskip("onnxscript", reason="pip install 'mtdnn[onnx]'")
+    folder = tmp_path_factory.mktemp("export") / "span"
+    export_onnx(span_run, folder, build_registry(get_plugin_manager(autoload=False)))
     return folder
 
 

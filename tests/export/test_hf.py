@@ -20,7 +20,7 @@ from mtdnn.heads import MaskedLmHead, RankingHead, SanHead, TaggingHead
 from mtdnn.hooks import build_registry, get_plugin_manager
 from mtdnn.registry import Registry
 from tests.conftest import quickstart_config
-from tests.export.conftest import bio_registry
+from tests.export.conftest import QA, bio_registry
 
 TOPICS = {"film": ("film", "movie", "story"), "acting": ("performance", "actor", "cast")}
 
@@ -205,65 +205,23 @@ def test_the_token_classification_pipeline_labels_each_word_as_mtdnn_predict_doe
     assert compared >= 20 and len({tag for tags in ours for tag in tags}) > 1
 
 
-QA = [
-    ("Who founded the company?", "The company was founded by Ada Lovelace in London in 1843."),
-    ("Where is the river?", "The long river flows through the green valley near the old town."),
-    ("What did the cat eat?", "Yesterday the small cat ate a fresh fish from the market stall."),
-    ("When did it rain?", "It rained heavily on Tuesday morning, so the game was cancelled."),
-]
-
-
-def _qa_file(path: Path, count: int) -> Path:
-    paragraphs = []
-    for number in range(count):
-        question, context = QA[number % len(QA)]
-        answer = context.split()[number % 5 + 1]
-        qas = [
-            {
-                "id": f"q{number}",
-                "question": question,
-                "answers": [{"text": answer, "answer_start": context.index(answer)}],
-            }
-        ]
-        paragraphs.append({"context": context, "qas": qas})
-    path.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": paragraphs}]}))
-    return path
-
-
-def test_a_span_folder_answers_as_mtdnn_predict_does(tmp_path: Path, tiny_bert: Path) -> None:
+def test_a_span_folder_answers_as_mtdnn_predict_does(span_run: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    data = _qa_file(tmp_path / "qa.json", 24)
-    config = {
-        "seed": 5,
-        "encoder": {"type": "hf", "model": str(tiny_bert)},
-        "tasks": {
-            "squad": {
-                "reader": {"type": "squad"},
-                "head": {"type": "span", "doc_stride": 8, "max_question_length": 16, "max_answer_length": 6},
-                "loss": "span_ce",
-                "metrics": [{"type": "squad", "version": "1.1"}],
-                "train": str(data),
-                "dev": str(data),
-                "max_length": 64,
-            }
-        },
-        "trainer": {"epochs": 2, "progress_bar": False, "optimizer": {"type": "adamw", "lr": 3e-3}},
-    }
     registry = _registry()
-    train(config, tmp_path / "run", registry)
-    report = export_hf(tmp_path / "run", tmp_path / "out", registry)
+    report = export_hf(span_run, tmp_path / "out", registry)
     assert report.models == {"squad": "BertForQuestionAnswering"} and report.pipelines == {"squad": None}
     folder = tmp_path / "out" / "squad"
     settings = json.loads((folder / "config.json").read_text())["mtdnn"]
     assert settings["max_answer_length"] == 6 and settings["allow_null"] is False
-    lines = [{"text": question, "text_b": context} for question, context in QA]
-    ours = _predict(tmp_path / "run", registry, "squad", lines, tmp_path)
+    lines = [{"text": question, "text_b": context} for question, context in QA]  # each fits one window
+    ours = _predict(span_run, registry, "squad", lines, tmp_path)
     # a user's decoding with transformers alone: the best span of the context within the length
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     model = AutoModelForQuestionAnswering.from_pretrained(str(folder))
     for (question, context), record in zip(QA, ours, strict=True):
         encoded = tokenizer(question, context, return_offsets_mapping=True, return_tensors="pt")
+        assert encoded["input_ids"].shape[1] <= 48
         offsets = encoded.pop("offset_mapping")[0].tolist()
         in_context = torch.tensor([part == 1 for part in encoded.sequence_ids(0)])
         with torch.no_grad():

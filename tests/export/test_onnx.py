@@ -40,6 +40,14 @@ finally:
 """
 
 
+def _predict_without_torch(
+    export: Path, inputs: Path, task: str, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``mtdnn predict EXPORT INPUTS --task TASK`` in a Python where importing torch fails."""
+    command = [sys.executable, "-c", BLOCK_TORCH, "predict", str(export), str(inputs), "--task", task]
+    return subprocess.run(command, capture_output=True, text=True, check=check)
+
+
 def test_the_parity_report_covers_three_padded_shapes_within_the_tolerance(export: Path) -> None:
     report = json.loads((export / REPORT).read_text())
     parity = report["parity"]
@@ -102,12 +110,7 @@ def test_mtdnn_predict_on_an_export_runs_without_torch(export: Path, quick_run: 
         + json.dumps({"id": "b", "text": "dull and far too long ."})
         + "\n"
     )
-    blocked = subprocess.run(
-        [sys.executable, "-c", BLOCK_TORCH, "predict", str(export), str(inputs), "--task", "sst2"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    blocked = _predict_without_torch(export, inputs, "sst2")
     from_export = [json.loads(line) for line in blocked.stdout.splitlines()]
     assert [record["id"] for record in from_export] == ["a", "b"]
     in_process = ExportedModel(export).predict(
@@ -134,15 +137,49 @@ def test_tagging_export_tags_every_word_as_pytorch_does_across_windows(
 def test_tagging_raw_text_through_the_command_without_torch(tagging_export: Path, tmp_path: Path) -> None:
     inputs = tmp_path / "raw.tsv"
     inputs.write_text("patients with colon cancer were treated today.\n")
-    blocked = subprocess.run(
-        [sys.executable, "-c", BLOCK_TORCH, "predict", str(tagging_export), str(inputs), "--task", "ner"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    blocked = _predict_without_torch(tagging_export, inputs, "ner")
     [record] = [json.loads(line) for line in blocked.stdout.splitlines()]
     assert record["words"][-2:] == ["today", "."]  # spaCy's split of the raw text
     assert len(record["tags"]) == len(record["words"])
+
+
+def test_span_export_answers_as_pytorch_does_across_windows(span_export: Path, span_run: Path) -> None:
+    experiment, model = load_run(span_run, build_registry(get_plugin_manager(autoload=False)))
+    task = experiment.tasks["squad"]
+    examples = list(read_examples(task.settings.reader, task.path("dev")))
+    assert len(task.load("dev", experiment.encoder).features) > len(examples)  # some contexts need windows
+    expected = predict_examples(experiment, model, examples, task="squad", device="cpu")
+    actual = ExportedModel(span_export).predict("squad", examples, batch_size=5)
+    assert [(r["answer"], r["start"]) for r in actual] == [(r["answer"], r["start"]) for r in expected]
+    for got, want in zip(actual, expected, strict=True):
+        assert [item["text"] for item in got["nbest"]] == [item["text"] for item in want["nbest"]]
+        got_p = [item["probability"] for item in got["nbest"]]
+        assert got_p == pytest.approx([item["probability"] for item in want["nbest"]], abs=1e-5)
+    assert len({r["answer"] for r in expected}) > 1
+    report = json.loads((span_export / REPORT).read_text())
+    assert report["dev"]["squad"]["onnx_fp32"] == report["dev"]["squad"]["pytorch_fp32"]
+    assert read_manifest(span_export).tasks["squad"].decoding == {
+        "kind": "span",
+        "doc_stride": 8,
+        "max_question_length": 12,
+        "max_answer_length": 6,
+        "n_best": 20,
+        "allow_null": False,
+        "null_threshold": 0.0,
+    }
+
+
+def test_questions_through_the_command_without_torch(span_export: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "qa.jsonl"
+    context = "The company was founded by Ada Lovelace in London in 1843."
+    inputs.write_text(json.dumps({"id": "a", "text": "Who founded the company?", "text_b": context}) + "\n")
+    blocked = _predict_without_torch(span_export, inputs, "squad")
+    [record] = [json.loads(line) for line in blocked.stdout.splitlines()]
+    assert context[record["start"] :].startswith(record["answer"]) and record["answer"]
+    no_context = tmp_path / "bad.jsonl"
+    no_context.write_text(json.dumps({"id": "b", "text": "Who?"}) + "\n")
+    refused = _predict_without_torch(span_export, no_context, "squad", check=False)
+    assert refused.returncode != 0 and "example 'b' has no context" in refused.stderr
 
 
 def test_a_failed_parity_check_fails_the_export_and_leaves_no_manifest(

@@ -158,3 +158,23 @@ def test_a_run_directory_is_served_too(quick_run: Path) -> None:
         answer = httpx.post(url + "/predict/mrpc", json={"text": "He left.", "text_b": "He went away."})
         assert answer.status_code == 200
         assert answer.json()["predictions"][0]["label"] in httpx.get(url + "/tasks").json()["mrpc"]["labels"]
+
+
+def test_questions_are_answered_and_one_bad_request_fails_alone(span_export: Path) -> None:
+    from tests.export.conftest import QA
+
+    model = ExportedModel(span_export)
+    expected = [model.predict("squad", [Example("0", q, c)])[0] for q, c in QA]
+    for url in _start(span_export, "--max-wait-ms", "200"):
+
+        def ask(body: dict[str, str], url: str = url) -> httpx.Response:
+            return httpx.post(url + "/predict/squad", json=body, timeout=60)
+
+        bodies = [{"text": q, "text_b": c} for q, c in QA] * 3 + [{"text": "Who founded it?"}]
+        with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+            answers = list(pool.map(ask, bodies))
+        assert [answer.status_code for answer in answers] == [200] * 12 + [422]
+        assert "has no context" in answers[-1].json()["error"]
+        got = [answer.json()["predictions"][0] for answer in answers[:4]]
+        assert [(g["answer"], g["start"]) for g in got] == [(e["answer"], e["start"]) for e in expected]
+        assert httpx.get(url + "/health").json()["batches"] < 13  # the good ones still shared calls
