@@ -208,13 +208,16 @@ def score_rows(
         found = [scores.get((setting, task), []) for task in tasks]
         if not any(found):
             continue
+        seeds = max(len(runs) for runs in found)
         cells = []
         for runs, task in zip(found, tasks, strict=True):
             cell = _mean_std([r[MAIN[task]] for r in runs]) if runs else "-"
             if runs and task in EXTRA:
                 cell += " / " + _mean_std([r[EXTRA[task]] for r in runs])
+            if runs and len(runs) < seeds:  # a sweep still under way
+                cell += f" ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
             cells.append(cell)
-        lines.append(f"| {setting} | {max(len(runs) for runs in found)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {setting} | {seeds} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -232,8 +235,10 @@ def soft_targets(teachers: list[Path], output: Path, *, report: bool, split: str
 
 
 def _mean_std(values: list[float]) -> str:
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.mean(values):.1f} ± {100 * spread:.1f}"
+    """Mean ± sample standard deviation in percent; one value alone has no spread to show."""
+    if len(values) == 1:
+        return f"{100 * values[0]:.1f}"
+    return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
 
 
 if __name__ == "__main__":
