@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,11 +50,44 @@ class MtdnnGroup(click.Group):
         super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command, turning mtdnn's errors into a clean message and exit status 1."""
+        """Run the command; errors become ``Error: ...`` and exit status 1.
+
+        mtdnn's own errors (a bad config, a malformed file) and the environment's (a missing or
+        read-only path, a full disk) are the user's to fix: one line, with the traceback only
+        under ``-v``. Anything else is a bug: its traceback is shown, with a line saying so.
+        """
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except MtdnnError as exc:
+            _traceback_if_verbose(ctx)
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            _traceback_if_verbose(ctx)
+            raise click.ClickException(_os_message(exc)) from exc
+        except Exception:
+            traceback.print_exc()
+            click.echo(
+                "Error: an unexpected error (a bug in mtdnn or a plugin); please report it with the "
+                "traceback above (-v logs more detail)",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+def _traceback_if_verbose(ctx: click.Context) -> None:
+    if ctx.params.get("verbose"):
+        traceback.print_exc()
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for an error of the file system: what, and the path."""
+    what = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the device"
+    paths = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
+    return f"{what}: {' -> '.join(paths)}" if paths else f"{what} ({exc})"
 
 
 def _origin(command: click.Command) -> str:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import parse_json, text_lines
 from mtdnn.types import Example
 
 __all__ = ["ColumnsReader", "label_order"]
@@ -189,10 +190,8 @@ class ColumnsReader(Reader):
     # -- parsing ----------------------------------------------------------------------------------
 
     def _records(self, path: Path) -> Iterator[_Record]:
-        if not path.is_file():
-            raise DataError("no such file", file=str(path))
         kind = self._format(path)
-        lines = _decoded_lines(path)
+        lines = text_lines(path, keep_ends=True)
         yield from (
             self._json_records(lines, path) if kind == "jsonl" else self._table_records(lines, path, kind)
         )
@@ -214,13 +213,13 @@ class ColumnsReader(Reader):
         quoting = self.quoting or ("minimal" if kind == "csv" else "none")
         numbers: list[int] = []
 
-        def text_lines() -> Iterator[str]:
+        def numbered() -> Iterator[str]:
             for number, line in lines:
                 numbers.append(number)
                 yield line
 
         rows = csv.reader(
-            text_lines(),
+            numbered(),
             delimiter=delimiter,
             quoting=csv.QUOTE_MINIMAL if quoting == "minimal" else csv.QUOTE_NONE,
             strict=quoting == "minimal",
@@ -289,14 +288,7 @@ class ColumnsReader(Reader):
             if not line.strip():
                 continue
             empty = False
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"invalid JSON: {exc.msg} (column {exc.colno})", file=str(path), line=number
-                ) from exc
-            except RecursionError as exc:
-                raise DataError("JSON nested too deeply", file=str(path), line=number) from exc
+            value = parse_json(line, file=str(path), line=number)
             if not isinstance(value, dict):
                 raise DataError(
                     f"each line must be a JSON object, got {type(value).__name__}",
@@ -389,23 +381,3 @@ def _missing(column: Column, names: list[str]) -> str:
     close = difflib.get_close_matches(str(column), names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"no column {column!r} (the columns are {names}){hint}"
-
-
-def _decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """The file's lines as text with their 1-based numbers; a UTF-8 byte-order mark is dropped.
-
-    Raises:
-        DataError: A line is not UTF-8 (named by its number).
-    """
-    with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield number, raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DataError(
-                    f"not UTF-8 text (byte {exc.start + 1} of the line); save the file as UTF-8",
-                    file=str(path),
-                    line=number,
-                ) from exc

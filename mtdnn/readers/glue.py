@@ -13,6 +13,7 @@ from typing import Literal
 
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import text_lines
 from mtdnn.types import Example
 
 __all__ = ["GlueReader", "GlueTask"]
@@ -116,19 +117,18 @@ class GlueReader(Reader):
         """
         path = Path(path)
         file = str(path)
-        with path.open(encoding="utf-8-sig", newline="\n") as handle:
-            rows = _rows(handle)
-            first = next(rows, None)
-            if first is None:
-                raise DataError("the file is empty (no header and no data lines)", file=file, line=1)
-            line, fields = first
-            implicit = self._layout.implicit_header
-            if implicit is not None and self._layout.text_a not in _names(fields):
-                columns = self._resolve(implicit, file, line)
-                rows = _prepend(first, rows)
-            else:
-                columns = self._resolve(fields, file, line)
-            count = yield from self._examples(rows, columns, path.stem, file)
+        rows = _rows(text_lines(path))
+        first = next(rows, None)
+        if first is None:
+            raise DataError("the file is empty (no header and no data lines)", file=file, line=1)
+        line, fields = first
+        implicit = self._layout.implicit_header
+        if implicit is not None and self._layout.text_a not in _names(fields):
+            columns = self._resolve(implicit, file, line)
+            rows = _prepend(first, rows)
+        else:
+            columns = self._resolve(fields, file, line)
+        count = yield from self._examples(rows, columns, path.stem, file)
         if count == 0:
             raise DataError("the file has a header but no data lines", file=file, line=line)
         logger.debug("read %d %s examples from %s", count, self.task, file)
@@ -204,10 +204,9 @@ class GlueReader(Reader):
         return score
 
 
-def _rows(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+def _rows(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(1-based line number, tab-separated fields)`` for every non-empty line."""
-    for number, raw in enumerate(lines, start=1):
-        text = raw.rstrip("\r\n")
+    for number, text in lines:
         if text.strip():
             yield number, text.split("\t")
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from mtdnn.errors import DataError
+from mtdnn.readers.files import parse_json, text_lines
 from mtdnn.types import Example
 
 __all__ = ["read_raw_examples"]
@@ -23,29 +23,24 @@ def read_raw_examples(path: Path) -> Iterator[Example]:
         DataError: A line is malformed (file and line in the message).
     """
     jsonl = path.suffix.lower() in {".jsonl", ".json", ".ndjson"}
-    with path.open(encoding="utf-8-sig") as stream:
-        for number, line in enumerate(stream, start=1):
-            line = line.rstrip("\n\r")
-            if not line.strip():
-                continue
-            if jsonl:
-                yield _json_example(line, path, number)
-                continue
-            columns = line.split("\t")
-            if len(columns) > 2:
-                raise DataError(
-                    f"expected 1 or 2 tab-separated texts, found {len(columns)} columns",
-                    file=str(path),
-                    line=number,
-                )
-            yield Example(id=str(number), text_a=columns[0], text_b=columns[1] if len(columns) == 2 else None)
+    for number, line in text_lines(path):
+        if not line.strip():
+            continue
+        if jsonl:
+            yield _json_example(line, path, number)
+            continue
+        columns = line.split("\t")
+        if len(columns) > 2:
+            raise DataError(
+                f"expected 1 or 2 tab-separated texts, found {len(columns)} columns",
+                file=str(path),
+                line=number,
+            )
+        yield Example(id=str(number), text_a=columns[0], text_b=columns[1] if len(columns) == 2 else None)
 
 
 def _json_example(line: str, path: Path, number: int) -> Example:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"invalid JSON: {exc.msg}", file=str(path), line=number) from exc
+    record = parse_json(line, file=str(path), line=number)
     if not isinstance(record, dict):
         raise DataError("each line must be a JSON object", file=str(path), line=number)
     text = record.get("text_a", record.get("text"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, Literal
 
 from mtdnn.errors import DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import parse_json, text_lines
 from mtdnn.types import Example
 
 __all__ = ["NLI_LABELS", "SnliReader", "json_records", "looks_like_jsonl", "record_text", "tsv_rows"]
@@ -36,20 +36,14 @@ def json_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         DataError: A line is not valid JSON or not a JSON object.
     """
     file = str(path)
-    with path.open(encoding="utf-8-sig", newline="\n") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = raw.strip()
-            if not text:
-                continue
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise DataError(
-                    f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, line=number
-                ) from exc
-            if not isinstance(value, dict):
-                raise DataError(f"expected a JSON object, got {type(value).__name__}", file=file, line=number)
-            yield number, value
+    for number, raw in text_lines(path):
+        text = raw.strip()
+        if not text:
+            continue
+        value = parse_json(text, file=file, line=number)
+        if not isinstance(value, dict):
+            raise DataError(f"expected a JSON object, got {type(value).__name__}", file=file, line=number)
+        yield number, value
 
 
 def tsv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -61,11 +55,9 @@ def tsv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     Yields:
         The line number and the fields of each non-empty line.
     """
-    with path.open(encoding="utf-8-sig", newline="\n") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = raw.rstrip("\r\n")
-            if text.strip():
-                yield number, text.split("\t")
+    for number, text in text_lines(path):
+        if text.strip():
+            yield number, text.split("\t")
 
 
 def record_text(record: Mapping[str, Any], key: str, file: str, line: int) -> str:
@@ -103,11 +95,10 @@ def looks_like_jsonl(path: Path) -> bool:
         ``True`` when the first non-blank character is ``{``; ``False`` otherwise (also for an
         empty file).
     """
-    with path.open(encoding="utf-8-sig", newline="\n") as handle:
-        for raw in handle:
-            text = raw.strip()
-            if text:
-                return text.startswith("{")
+    for _, raw in text_lines(path):
+        text = raw.strip()
+        if text:
+            return text.startswith("{")
     return False
 
 

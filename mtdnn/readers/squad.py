@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any, Literal, get_args
 
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import read_json
 from mtdnn.types import Answer, Example
 
 __all__ = ["Misaligned", "SquadReader", "json_list", "json_text", "load_json", "squad_questions"]
@@ -173,18 +173,7 @@ def _gold(qa: Mapping[str, Any], where: str, file: str) -> tuple[Answer, ...] | 
 
 def load_json(path: Path) -> Any:
     """Decode the JSON file, or fail naming the file (and the line of a syntax error)."""
-    file = str(path)
-    if not path.is_file():
-        raise DataError("no such JSON file", file=file)
-    try:
-        with path.open(encoding="utf-8-sig") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, line=exc.lineno
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason})", file=file) from exc
+    return read_json(path)
 
 
 def squad_questions(root: Any, file: str) -> Iterator[tuple[str, str, Mapping[str, Any]]]:

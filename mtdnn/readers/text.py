@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from mtdnn.errors import DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import text_lines
 from mtdnn.types import Example
 
 __all__ = ["TaskTextsReader", "TextReader"]
@@ -30,16 +30,10 @@ class TextReader(Reader):
             DataError: The file is missing or not UTF-8.
         """
         path = Path(path)
-        if not path.is_file():
-            raise DataError(f"no such text file: {str(path)!r}")
-        with path.open(encoding="utf-8") as lines:
-            try:
-                for number, line in enumerate(lines, start=1):
-                    text = line.strip()
-                    if text:
-                        yield Example(id=f"{path.stem}:{number}", text_a=text)
-            except UnicodeDecodeError as exc:
-                raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from exc
+        for number, line in text_lines(path):
+            text = line.strip()
+            if text:
+                yield Example(id=f"{path.stem}:{number}", text_a=text)
 
 
 class TaskTextsReader(Reader):

@@ -179,7 +179,7 @@ def test_read_golden_shapes_and_errors(tmp_path: Path) -> None:
     twice = _golden(tmp_path / "twice.json", [{"id": "f"}, {"id": "f"}])
     with pytest.raises(DataError, match=r"questions\[1\]: duplicate question id 'f'"):
         read_golden(twice)
-    with pytest.raises(DataError, match="no such JSON file"):
+    with pytest.raises(DataError, match="no such file"):
         read_golden(tmp_path / "missing.json")
 
 

@@ -98,7 +98,7 @@ def test_jsonl_multilabel_and_regression(tmp_path: Path, registry: Registry) -> 
         ("a.csv", "text,text\nhi,pos\n", {"label": None}, "names the columns \\['text'\\] more than once", 1),
         ("a.csv", "text,label\n  ,pos\n", {}, "column 'text' is empty", 2),
         ("a.csv", "id,text,label\n1,a,pos\n1,b,neg\n", {"id": "id"}, "id '1' was already used at line 2", 3),
-        ("a.jsonl", '{"text": "a", "label": "pos"}\n{"text": "b"\n', {}, "invalid JSON", 2),
+        ("a.jsonl", '{"text": "a", "label": "pos"}\n{"text": "b"\n', {}, "not valid JSON", 2),
         ("a.jsonl", '{"text": "a", "label": "pos"}\n[1]\n', {}, "must be a JSON object", 2),
         ("a.jsonl", '{"text": "a", "label": "pos"}\n{"text": "b"}\n', {}, "no column 'label'", 2),
         ("a.jsonl", '{"text": "a", "label": ' + "[" * 100000 + "]" * 100000 + "}\n", {}, "nested", 1),

@@ -244,7 +244,7 @@ def test_duplicate_question_id(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    _error(SquadReader(), tmp_path / "absent.json", "no such JSON file")
+    _error(SquadReader(), tmp_path / "absent.json", "no such file")
 
 
 def test_invalid_json_names_the_line(tmp_path: Path) -> None:

@@ -23,13 +23,13 @@ def test_one_example_per_non_blank_line_with_file_and_line_ids(tmp_path: Path) -
 
 
 def test_missing_and_non_utf8_files_are_data_errors(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="no such text file"):
+    with pytest.raises(DataError, match="no such file"):
         list(TextReader().read(tmp_path / "absent.txt"))
     path = tmp_path / "latin1.txt"
     path.write_bytes("caf\xe9\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8") as caught:
         list(TextReader().read(path))
-    assert caught.value.file == str(path)
+    assert caught.value.file == str(path) and caught.value.line == 1
 
 
 def test_task_texts_split_each_pair_into_two_unlabelled_examples(repo_root: Path) -> None:

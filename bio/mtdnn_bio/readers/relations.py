@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from mtdnn.errors import DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import parse_json, text_lines
 from mtdnn.types import Example
 
 __all__ = ["CHEMPROT_LABELS", "BioRelationReader", "ChemProtReader"]
@@ -79,19 +79,18 @@ class ChemProtReader(Reader):
         path = Path(path)
         file = str(path)
         count = 0
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                record = _json_object(raw, file, number)
-                text = record.get("text")
-                if not isinstance(text, str) or not text.strip():
-                    raise DataError(
-                        f"expected a non-empty string under 'text', got {text!r}", file=file, line=number
-                    )
-                label = _chemprot_label(record.get("label"), "label" in record, file, number)
-                count += 1
-                yield Example(id=f"{path.stem}-{number}", text_a=text.strip(), label=label)
+        for number, raw in text_lines(path):
+            if not raw.strip():
+                continue
+            record = _json_object(raw, file, number)
+            text = record.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise DataError(
+                    f"expected a non-empty string under 'text', got {text!r}", file=file, line=number
+                )
+            label = _chemprot_label(record.get("label"), "label" in record, file, number)
+            count += 1
+            yield Example(id=f"{path.stem}-{number}", text_a=text.strip(), label=label)
         if count == 0:
             raise DataError("the file holds no examples", file=file)
         logger.debug("read %d ChemProt examples from %s", count, file)
@@ -135,23 +134,21 @@ class BioRelationReader(Reader):
         seen: set[str] = set()
         columns: dict[str, int] | None = None
         count = 0
-        with path.open(encoding="utf-8-sig", newline="\n") as handle:
-            for number, raw in enumerate(handle, start=1):
-                text = raw.rstrip("\r\n")
-                if not text.strip():
+        for number, text in text_lines(path):
+            if not text.strip():
+                continue
+            fields = text.split("\t")
+            if columns is None:
+                columns = _header(fields)
+                if columns is not None:
                     continue
-                fields = text.split("\t")
-                if columns is None:
-                    columns = _header(fields)
-                    if columns is not None:
-                        continue
-                    columns = {"sentence": 0, "label": 1}
-                example = _relation_example(fields, columns, path.stem, count + 1, file, number)
-                if example.id in seen:
-                    raise DataError(f"duplicate example id {example.id!r}", file=file, line=number)
-                seen.add(example.id)
-                count += 1
-                yield example
+                columns = {"sentence": 0, "label": 1}
+            example = _relation_example(fields, columns, path.stem, count + 1, file, number)
+            if example.id in seen:
+                raise DataError(f"duplicate example id {example.id!r}", file=file, line=number)
+            seen.add(example.id)
+            count += 1
+            yield example
         if count == 0:
             raise DataError("the file holds no data rows", file=file)
         logger.debug("read %d relation examples from %s", count, file)
@@ -159,10 +156,7 @@ class BioRelationReader(Reader):
 
 def _json_object(raw: str, file: str, line: int) -> dict[str, Any]:
     """Decode one JSON line that must hold an object."""
-    try:
-        record = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, line=line) from exc
+    record = parse_json(raw, file=file, line=line)
     if not isinstance(record, dict):
         raise DataError(f"expected a JSON object, got {type(record).__name__}", file=file, line=line)
     return record

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
+from mtdnn.readers.files import text_lines
 from mtdnn.types import Example
 
 __all__ = ["ConllReader", "IobReader", "Scheme", "scheme_labels"]
@@ -21,6 +23,8 @@ _PREFIXES: dict[str, tuple[str, ...]] = {
 }
 OUTSIDE = "O"
 DOCSTART = "-DOCSTART-"
+_BLANKS = re.compile(r"[ \t]+")
+"""What separates columns without a ``separator``: spaces and tabs, not other Unicode spaces."""
 
 
 def scheme_labels(scheme: Scheme, types: Sequence[str]) -> list[str]:
@@ -109,42 +113,41 @@ class ConllReader(Reader):
         tags: list[str] = []
         lines: list[int] = []
         count = 0
-        with Path(path).open(encoding="utf-8-sig") as stream:
-            for number, line in enumerate(stream, start=1):
-                columns = self._columns(line)
-                if columns and self.columns is not None and len(columns) != self.columns:
-                    raise DataError(
-                        f"expected {self.columns} columns separated by {self.separator!r}, "
-                        f"found {len(columns)}",
-                        file=str(path),
-                        line=number,
-                    )
-                if not columns or columns[0] == DOCSTART:
-                    if words:
-                        count += 1
-                        yield self._example(count, words, tags, lines, str(path))
-                    words, tags, lines = [], [], []
-                    continue
-                try:
-                    words.append(columns[self.token_column])
-                    if self.label_column is not None:
-                        tags.append(columns[self.label_column])
-                except IndexError:
-                    raise DataError(
-                        f"expected a token in column {self.token_column} and a tag in column "
-                        f"{self.label_column}, found {len(columns)} column(s)",
-                        file=str(path),
-                        line=number,
-                    ) from None
-                lines.append(number)
+        for number, line in text_lines(path):
+            columns = self._columns(line)
+            if columns and self.columns is not None and len(columns) != self.columns:
+                raise DataError(
+                    f"expected {self.columns} columns separated by {self.separator!r}, found {len(columns)}",
+                    file=str(path),
+                    line=number,
+                )
+            if not columns or columns[0] == DOCSTART:
+                if words:
+                    count += 1
+                    yield self._example(count, words, tags, lines, str(path))
+                words, tags, lines = [], [], []
+                continue
+            try:
+                words.append(columns[self.token_column])
+                if self.label_column is not None:
+                    tags.append(columns[self.label_column])
+            except IndexError:
+                raise DataError(
+                    f"expected a token in column {self.token_column} and a tag in column "
+                    f"{self.label_column}, found {len(columns)} column(s)",
+                    file=str(path),
+                    line=number,
+                ) from None
+            lines.append(number)
         if words:
             yield self._example(count + 1, words, tags, lines, str(path))
 
     def _columns(self, line: str) -> list[str]:
-        text = line.rstrip("\r\n")
-        if not text.strip():
+        if not line.strip():
             return []
-        return text.split(self.separator) if self.separator is not None else text.split()
+        if self.separator is not None:
+            return line.split(self.separator)
+        return [column for column in _BLANKS.split(line) if column]  # a no-break space stays in its token
 
     def _example(
         self, number: int, words: list[str], tags: list[str], lines: list[int], source: str
