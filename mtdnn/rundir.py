@@ -85,6 +85,15 @@ class RunDirectory:
         """Whether the folder holds anything but its inputs (the soft targets): a run was started here."""
         return self.path.exists() and any(entry != self.soft_targets for entry in self.path.iterdir())
 
+    def never_trained(self) -> bool:
+        """Whether the folder holds only the files written when a run starts: it stopped before training.
+
+        Such a run (a setting that failed once training began, an interrupt in the first batches)
+        can be started again over its files; there is nothing in it to lose or resume.
+        """
+        started = {self.config, self.plugins, self.labels, self.soft_targets}
+        return self.path.is_dir() and all(entry in started for entry in self.path.iterdir())
+
     @property
     def checkpoints(self) -> Path:
         """The folder of resumable checkpoints (``checkpoints/``)."""

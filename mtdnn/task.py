@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mtdnn.config import build
+from mtdnn.config.checks import check_number
 from mtdnn.data import TaskData, featurize_examples, read_examples
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
@@ -93,6 +94,7 @@ class TaskSettings:
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.max_length = max_length
+        check_number(loss_weight, path="loss_weight", at_least=0, hint="1 weighs the task like the others")
         self.loss_weight = loss_weight
         self.train_limit = train_limit
         self.train_reader = train_reader

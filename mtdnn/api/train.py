@@ -204,6 +204,8 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     model.eval()
     trained = {name: task for name, task in experiment.tasks.items() if name in training}
     settings.objective.setup(model, tasks=trained, total_steps=1)  # e.g. r_drop checks the heads
+    optimizer = settings.optimizer.create(model)  # betas, eps and learning rates reach torch here
+    settings.scheduler.create(optimizer, total_steps=max(1, settings.epochs))
     first = {
         name: task.load("train", experiment.encoder, limit=task.settings.batch_size)
         for name, task in trained.items()
@@ -255,6 +257,12 @@ def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> No
                 "cannot resume: the config differs from the one the run was started with",
                 hint=f"compare with {saved}, or start a new run directory",
             )
+    elif RunDirectory(run_dir).never_trained() and RunDirectory(run_dir).config.is_file():
+        logger.warning(
+            "%s holds a run that stopped before it trained (no checkpoint, model or metrics); "
+            "starting it again",
+            run_dir,
+        )
     elif RunDirectory(run_dir).has_run_files():
         raise ConfigurationError(
             f"the run directory {str(run_dir)!r} is not empty",

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from mtdnn.config.checks import check_probability
 from mtdnn.encoders.base import Encoder, Features, Pieces, TokenVocabulary
 from mtdnn.encoders.pretrained import PretrainedModel
 from mtdnn.encoders.vocabulary import HuggingFaceIds, TokenIds, WordIds
@@ -101,8 +102,7 @@ class LstmEncoder(Encoder):
         for key, size in sizes.items():
             if size is not None and size < 1:
                 raise ConfigurationError(f"{key} must be at least 1, got {size}", path=f"encoder.{key}")
-        if not 0.0 <= dropout < 1.0:
-            raise ConfigurationError(f"dropout must be in [0, 1), got {dropout}", path="dropout")
+        check_probability(dropout, path="dropout")
         self.ids = _token_ids(
             tokenizer,
             vocabulary=vocabulary,

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
+from mtdnn.config.checks import check_probability
 from mtdnn.data.dataset import TaskData, featurize_examples
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
@@ -371,6 +372,12 @@ def _metric_value(value: int | float | tuple[int, ...], width: int) -> Any:
     return value
 
 
+def dropout_layer(probability: float, *, path: str = "dropout") -> nn.Dropout:
+    """A dropout layer, its probability checked first (in ``[0, 1)``, at the config path ``path``)."""
+    check_probability(probability, path=path)
+    return nn.Dropout(probability)
+
+
 def linear_layers(layers: nn.Module) -> tuple[nn.Linear, ...]:
     """The linear layers of :func:`output_layers` (or of any module), in order."""
     return tuple(module for module in layers.modules() if isinstance(module, nn.Linear))
@@ -390,7 +397,7 @@ def output_layers(
     layers: list[nn.Module] = []
     width = input_dim
     if hidden_dim is not None:
-        layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), nn.Dropout(dropout)]
+        layers += [nn.Linear(input_dim, hidden_dim), nn.Tanh(), dropout_layer(dropout)]
         width = hidden_dim
     layers.append(nn.Linear(width, output_dim))
     return nn.Sequential(*layers)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
 
 from mtdnn.functional import symmetric_kl, teacher_kl
-from mtdnn.heads.base import HuggingFaceHead, LabelHead, linear_layers, output_layers
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, dropout_layer, linear_layers, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["ClassificationHead"]
@@ -36,7 +35,7 @@ class ClassificationHead(LabelHead):
     ) -> None:
         super().__init__()
         self.labels = labels
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout_layer(dropout)
         self.classifier = output_layers(input_dim, num_labels, dropout=dropout, hidden_dim=hidden_dim)
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import group_log_softmax, group_softmax, group_top
-from mtdnn.heads.base import HuggingFaceHead, LabelHead, output_layers
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, dropout_layer, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RankingHead", "RankingOutput"]
@@ -72,7 +71,7 @@ class RankingHead(LabelHead):
             raise ConfigurationError(f"gamma must be positive, got {gamma}", path="gamma")
         self.gamma = gamma
         self.positive = positive
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout_layer(dropout)
         self.scorer = output_layers(input_dim, 1, dropout=dropout, hidden_dim=hidden_dim)
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> RankingOutput:

@@ -6,12 +6,11 @@ import copy
 from typing import Any
 
 import torch
-from torch import nn
 
 from mtdnn.config.checks import check_range
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import squared_error
-from mtdnn.heads.base import HuggingFaceHead, LabelHead, linear_layers, output_layers
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, dropout_layer, linear_layers, output_layers
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["RegressionHead"]
@@ -51,7 +50,7 @@ class RegressionHead(LabelHead):
             )
         check_range(normalize, path="normalize")
         self.normalize = normalize
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout_layer(dropout)
         self.regressor = output_layers(input_dim, 1, dropout=dropout, hidden_dim=hidden_dim)
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:

@@ -7,9 +7,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from mtdnn.config.checks import check_probability
 from mtdnn.errors import ConfigurationError
 from mtdnn.functional import symmetric_kl, teacher_kl
-from mtdnn.heads.base import HuggingFaceHead, LabelHead
+from mtdnn.heads.base import HuggingFaceHead, LabelHead, dropout_layer
 from mtdnn.types import EncoderOutput, HeadOutput, TaskBatch
 
 __all__ = ["SanHead", "segment_masks"]
@@ -57,14 +58,11 @@ class SanHead(LabelHead):
         self.labels = labels
         if turns < 1:
             raise ConfigurationError(f"turns must be at least 1, got {turns}", path="turns")
-        if not 0.0 <= step_dropout < 1.0:
-            raise ConfigurationError(
-                f"step_dropout must be in [0, 1), got {step_dropout}", path="step_dropout"
-            )
+        check_probability(step_dropout, path="step_dropout")
         width = hidden_dim if hidden_dim is not None else input_dim
         self.turns = turns
         self.step_dropout = step_dropout
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout_layer(dropout)
         self.projection: nn.Module = nn.Identity() if hidden_dim is None else nn.Linear(input_dim, width)
         self.summary = nn.Linear(width, 1)  # self-attention weights over M^h for s_0
         self.bilinear = nn.Linear(width, width, bias=False)  # x_t attention: s W M^p

@@ -15,7 +15,7 @@ from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.encoders.base import Encoder, Features, Pieces
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
-from mtdnn.heads.base import Head, HuggingFaceHead
+from mtdnn.heads.base import Head, HuggingFaceHead, dropout_layer
 from mtdnn.portable.spans import (
     NULL_POSITION,
     context_windows,
@@ -93,8 +93,6 @@ class SpanHead(Head):
         null_threshold: float = 0.0,
     ) -> None:
         super().__init__()
-        if not 0.0 <= dropout < 1.0:
-            raise ConfigurationError(f"dropout must be in [0, 1), got {dropout}", path="dropout")
         if doc_stride < 0:
             raise ConfigurationError(
                 f"doc_stride must not be negative, got {doc_stride}",
@@ -114,7 +112,7 @@ class SpanHead(Head):
         self.n_best = n_best
         self.allow_null = allow_null
         self.null_threshold = null_threshold
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout_layer(dropout)
         self.scorer = nn.Linear(input_dim, 2)
 
     def featurize(

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from mtdnn.data.dataset import TaskData, all_labelled
 from mtdnn.data.words import word_pieces
 from mtdnn.encoders.base import Encoder, Features
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.functional import IGNORED, squared_error, symmetric_kl, teacher_kl
-from mtdnn.heads.base import Head, HuggingFaceHead, linear_layers, output_layers
+from mtdnn.heads.base import Head, HuggingFaceHead, dropout_layer, linear_layers, output_layers
 from mtdnn.portable.entities import tagging_record
 from mtdnn.portable.windows import word_windows
 from mtdnn.types import EncoderOutput, Example, HeadOutput, TaskBatch
@@ -64,7 +63,7 @@ class TaggingHead(Head):
             raise ConfigurationError(f"overlap must not be negative, got {overlap}", path="overlap")
         self.labels = list(labels)
         self.overlap = overlap
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = dropout_layer(dropout)
         self.classifier = output_layers(input_dim, len(labels), dropout=dropout, hidden_dim=hidden_dim)
 
     def featurize(

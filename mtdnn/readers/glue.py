@@ -37,6 +37,7 @@ class _Layout:
         label: Column of the gold label (absent from test files).
         labels: Label vocabulary in index order, ``None`` for a real-valued score.
         implicit_header: Column names of files that have no header line (CoLA train/dev).
+        scores: The range of a real-valued score, both ends included (STS-B: 0 to 5).
     """
 
     text_a: str
@@ -44,6 +45,7 @@ class _Layout:
     label: str
     labels: tuple[str, ...] | None
     implicit_header: tuple[str, ...] | None = None
+    scores: tuple[float, float] | None = None
 
 
 _LAYOUTS: Mapping[str, _Layout] = MappingProxyType(
@@ -52,7 +54,7 @@ _LAYOUTS: Mapping[str, _Layout] = MappingProxyType(
         "sst2": _Layout("sentence", None, "label", _BINARY),
         "mrpc": _Layout("#1 String", "#2 String", "Quality", _BINARY),
         "qqp": _Layout("question1", "question2", "is_duplicate", _BINARY),
-        "stsb": _Layout("sentence1", "sentence2", "score", None),
+        "stsb": _Layout("sentence1", "sentence2", "score", None, scores=(0.0, 5.0)),
         "mnli": _Layout("sentence1", "sentence2", "gold_label", ("contradiction", "entailment", "neutral")),
         "qnli": _Layout("question", "sentence", "label", _ENTAILMENT),
         "rte": _Layout("sentence1", "sentence2", "label", _ENTAILMENT),
@@ -201,6 +203,13 @@ class GlueReader(Reader):
             score = math.nan
         if not math.isfinite(score):
             raise DataError(f"score {value!r} is not a finite number", file=file, line=line)
+        bounds = self._layout.scores
+        if bounds is not None and not bounds[0] <= score <= bounds[1]:
+            raise DataError(
+                f"score {value} is outside the {self.task} range [{bounds[0]:g}, {bounds[1]:g}]",
+                file=file,
+                line=line,
+            )
         return score
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from mtdnn.config.checks import check_number
 from mtdnn.encoders.base import Encoder
 from mtdnn.errors import ConfigurationError
 
@@ -89,12 +90,19 @@ class _AdamFamily(Optimizer):
         layer_decay: float | None,
         head_lr: float | None,
     ) -> None:
-        _check_lr(lr)
-        if head_lr is not None:
-            _check_lr(head_lr)
+        check_number(lr, path="lr", above=0)
+        check_number(head_lr, path="head_lr", above=0)
+        check_number(weight_decay, path="weight_decay", at_least=0)
+        check_number(eps, path="eps", above=0)
+        if not isinstance(betas, list | tuple) or len(betas) != 2:
+            raise ConfigurationError(
+                f"betas must be two numbers, got {betas!r}", path="betas", hint="[0.9, 0.999]"
+            )
+        for beta in betas:
+            check_number(beta, path="betas", at_least=0, below=1, hint="[0.9, 0.999]")
         if layer_decay is not None and not 0.0 < layer_decay <= 1.0:
             raise ConfigurationError(f"layer_decay must be in (0, 1], got {layer_decay}", hint="BAM uses 0.9")
-        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
+        self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, tuple(betas), eps
         self.layer_decay, self.head_lr = layer_decay, head_lr
 
     def create(self, model: nn.Module) -> torch.optim.Optimizer:
@@ -182,11 +190,6 @@ class Adamax(_AdamFamily):
 _FUSED_DEVICES = ("cpu", "cuda", "mps", "xpu")
 
 
-def _check_lr(lr: float) -> None:
-    if lr <= 0:
-        raise ConfigurationError(f"lr must be positive, got {lr}", path="lr")
-
-
 class Scheduler:
     """Creates the learning-rate schedule once the number of optimizer steps is known."""
 
@@ -198,12 +201,12 @@ class Scheduler:
 
 
 def _check_warmup(warmup: float) -> float:
-    if warmup < 0:
-        raise ConfigurationError(
-            f"warmup must be >= 0, got {warmup}",
-            path="warmup",
-            hint="a fraction of all steps below 1 (0.1: the first 10 %), else a number of steps",
-        )
+    check_number(
+        warmup,
+        path="warmup",
+        at_least=0,
+        hint="a fraction of all steps below 1 (0.1: the first 10 %), else a number of steps",
+    )
     return warmup
 
 

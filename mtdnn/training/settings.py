@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mtdnn.errors import ConfigurationError
+from mtdnn.config.checks import check_number
 from mtdnn.training.callbacks import Callback
 from mtdnn.training.device import Precision
 from mtdnn.training.objective import Objective, TaskLossObjective
@@ -58,14 +58,20 @@ class TrainerSettings:
         progress_bar: bool = True,
         log_every: int = 10,
     ) -> None:
-        if epochs < 1:
-            raise ConfigurationError(f"epochs must be at least 1, got {epochs}", path="epochs")
-        if accumulation_steps < 1:
-            raise ConfigurationError("accumulation_steps must be at least 1", path="accumulation_steps")
-        if log_every < 1:
-            raise ConfigurationError(f"log_every must be at least 1, got {log_every}", path="log_every")
-        if keep_checkpoints < 1:
-            raise ConfigurationError("keep_checkpoints must be at least 1", path="keep_checkpoints")
+        for key, count in (
+            ("epochs", epochs),
+            ("accumulation_steps", accumulation_steps),
+            ("log_every", log_every),
+            ("keep_checkpoints", keep_checkpoints),
+            ("checkpoint_every", checkpoint_every),
+        ):
+            check_number(count, path=key, at_least=1, integer=True)
+        check_number(
+            grad_clip,
+            path="grad_clip",
+            above=0,
+            hint="the largest gradient norm, e.g. 1.0; null turns clipping off",
+        )
         self.epochs = epochs
         self.optimizer = optimizer if optimizer is not None else AdamW()
         self.scheduler = scheduler if scheduler is not None else LinearSchedule()
