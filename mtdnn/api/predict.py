@@ -65,7 +65,7 @@ def predict_file(
             for example in read_examples(reader, input_path)
         )
     else:
-        examples = tuple(read_raw_examples(input_path))
+        examples = tuple(read_raw_examples(input_path, pairs=spec.settings.reader.pairs))
     if not examples:
         raise DataError("no inputs", file=str(input_path))
     records = predict_examples(

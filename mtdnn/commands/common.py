@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from mtdnn.config import parse_tla_pairs
 
-__all__ = ["format_table", "plugin_option", "tla_options"]
+__all__ = ["check_output_file", "format_table", "plugin_option", "tla_options", "writing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,3 +105,42 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+def check_output_file(path: Path | None, option: str) -> None:
+    """Refuse an output file that cannot be written, before any work is done.
+
+    Raises:
+        click.BadParameter: ``path`` is a folder, its folder does not exist, or that folder
+            cannot be written to.
+    """
+    if path is None:
+        return
+    folder = path.parent
+    if path.is_dir():
+        raise click.BadParameter(f"{str(path)!r} is a folder; give a file name", param_hint=option)
+    if not folder.is_dir():
+        raise click.BadParameter(f"the folder {str(folder)!r} does not exist", param_hint=option)
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise click.BadParameter(f"{str(path)!r} cannot be written (permissions)", param_hint=option)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[TextIO]:
+    """A text stream that becomes ``path`` only when the block succeeds: no half-written file.
+
+    The text goes to a temporary file beside ``path``, renamed over it at the end; on an error
+    (a failed prediction, a full disk) the temporary file is removed and ``path`` is untouched.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            yield stream
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # as open() would have made it, not mkstemp's 0600
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from mtdnn.cli import AppContext
-from mtdnn.commands.common import format_table, plugin_option
+from mtdnn.commands.common import check_output_file, format_table, plugin_option, writing
 
 __all__ = ["evaluate_command"]
 
@@ -56,6 +56,7 @@ def evaluate_command(
     """Evaluate the model saved in RUN_DIR and print a table of metrics per task."""
     from mtdnn.api.evaluate import evaluate_run
 
+    check_output_file(output_json, "--output-json")
     results = evaluate_run(
         run_dir,
         app.registry,
@@ -67,4 +68,5 @@ def evaluate_command(
     )
     click.echo(format_table(results))
     if output_json is not None:
-        output_json.write_text(json.dumps(results, indent=2) + "\n")
+        with writing(output_json) as stream:
+            stream.write(json.dumps(results, indent=2) + "\n")

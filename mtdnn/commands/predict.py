@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from mtdnn.cli import AppContext
-from mtdnn.commands.common import plugin_option
+from mtdnn.commands.common import check_output_file, plugin_option, writing
 from mtdnn.errors import ConfigurationError
 
 __all__ = ["predict_command"]
@@ -68,6 +68,8 @@ def predict_command(
     """
     from mtdnn.export.runtime import is_export
 
+    check_output_file(output, "--output")
+
     options: dict[str, Any] = {"task": task, "input_path": input_path, "device": device, "words": words}
     write: Callable[..., int]
     if is_export(run_dir):  # onnxruntime alone: neither torch nor the registry is loaded
@@ -86,6 +88,6 @@ def predict_command(
     if output is None:
         write(output=sys.stdout, **options)
         return
-    with output.open("w") as stream:
+    with writing(output) as stream:
         count = write(output=stream, **options)
     click.echo(f"{count} predictions written to {output}", err=True)

@@ -10,8 +10,9 @@ It is written by :mod:`mtdnn.export.onnx` and read by the torch-free runtime. Fi
   ``token_type_ids``), and ``layouts``: the special tokens (id, token type) the tokenizer puts
   around one sequence (``single``) and a pair (``pair``).
 - ``tasks``: per task, ``type`` (the head's registered name), ``output`` (the graph output's
-  name), ``labels`` (in id order, or ``null``), ``max_length`` and ``decoding`` (the head's
-  ``export_decoding``: how scores become predictions outside the graph).
+  name), ``labels`` (in id order, or ``null``), ``max_length``, ``decoding`` (the head's
+  ``export_decoding``: how scores become predictions outside the graph) and, optionally,
+  ``pairs`` (``true``: each input is a pair of texts; ``false``: one text; ``null``: either).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class ExportedTask:
         labels: Label names in id order (``None`` for real values).
         max_length: Longest row, in tokens, as in training.
         decoding: The head's ``export_decoding``.
+        pairs: Whether each input is a pair of texts (``True``), one text (``False``) or either
+            (``None``), as the task's reader says; raw inputs are checked against it.
     """
 
     name: str
@@ -48,6 +51,7 @@ class ExportedTask:
     labels: list[str] | None
     max_length: int
     decoding: dict[str, Any]
+    pairs: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The task's entry in ``export.json``."""
@@ -57,6 +61,7 @@ class ExportedTask:
             "labels": self.labels,
             "max_length": self.max_length,
             "decoding": self.decoding,
+            "pairs": self.pairs,
         }
 
 
@@ -183,6 +188,7 @@ def read_manifest(directory: Path) -> ExportManifest:
                 labels=None if task["labels"] is None else [str(label) for label in task["labels"]],
                 max_length=int(task["max_length"]),
                 decoding=dict(task["decoding"]),
+                pairs=_pairs(task.get("pairs")),
             )
             for name, task in value["tasks"].items()
         }
@@ -196,3 +202,10 @@ def read_manifest(directory: Path) -> ExportManifest:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigurationError(f"{str(path)!r} is malformed: {exc!r}") from exc
+
+
+def _pairs(value: Any) -> bool | None:
+    """The optional ``pairs`` of a task entry (absent in exports written before it existed)."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(f"pairs must be true, false or null, got {value!r}")

@@ -248,6 +248,7 @@ def _describe_tasks(
             labels=task.labels,
             max_length=task.settings.max_length,
             decoding=decoding,
+            pairs=task.settings.reader.pairs,
         )
     if refused:
         raise ConfigurationError(

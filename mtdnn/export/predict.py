@@ -61,8 +61,8 @@ def predict_export_file(
         DataError: The input is malformed or empty.
     """
     model = ExportedModel(directory, providers=providers_for(device))
-    model.task(task)  # before reading the inputs
-    examples = list(read_raw_examples(input_path))
+    spec = model.task(task)  # before reading the inputs
+    examples = list(read_raw_examples(input_path, pairs=spec.pairs))
     if not examples:
         raise DataError("no inputs", file=str(input_path))
     records = model.predict(task, examples, words=words, batch_size=batch_size)

@@ -30,6 +30,11 @@ class AnliReader(Reader):
     """
 
     @property
+    def pairs(self) -> bool | None:
+        """A premise and a hypothesis."""
+        return True
+
+    @property
     def labels(self) -> list[str]:
         """``contradiction``, ``entailment``, ``neutral`` (the order of the SNLI and MNLI readers)."""
         return list(NLI_LABELS)

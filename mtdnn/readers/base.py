@@ -23,6 +23,15 @@ class Reader:
         """The label vocabulary in index order, or ``None`` for real-valued targets."""
         raise NotImplementedError
 
+    @property
+    def pairs(self) -> bool | None:
+        """Whether every example is a pair of texts (``True``), a single text (``False``), or unknown.
+
+        ``mtdnn predict`` checks raw inputs against it: a pair task given one text per line (or
+        a single-text task given two) is an error at the line, not a silent guess.
+        """
+        return None
+
     def collect_labels(self, path: str | Path) -> list[str] | None:
         """For a reader whose labels come from the data: collect them from ``path`` and keep them.
 

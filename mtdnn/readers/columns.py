@@ -120,6 +120,11 @@ class ColumnsReader(Reader):
         self._labels = list(labels) if labels is not None else None
 
     @property
+    def pairs(self) -> bool | None:
+        """Whether a ``text_pair`` column is named."""
+        return self.text_pair is not None
+
+    @property
     def labels(self) -> list[str] | None:
         """The labels in id order, given or collected (:meth:`collect_labels`); else ``None`` (regression)."""
         return None if self._labels is None else list(self._labels)

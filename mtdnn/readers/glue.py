@@ -99,6 +99,11 @@ class GlueReader(Reader):
         self._layout = layout
 
     @property
+    def pairs(self) -> bool | None:
+        """Whether the task's layout has a second text (MRPC, RTE, ...; not SST-2, CoLA)."""
+        return self._layout.text_b is not None
+
+    @property
     def labels(self) -> list[str] | None:
         """The task's label vocabulary in index order, or ``None`` for STS-B's float scores."""
         return None if self._layout.labels is None else list(self._layout.labels)

@@ -28,6 +28,11 @@ class QnliRankingReader(Reader):
         self._glue = GlueReader("qnli")
 
     @property
+    def pairs(self) -> bool | None:
+        """A question and a candidate sentence."""
+        return True
+
+    @property
     def labels(self) -> list[str] | None:
         """``entailment``, ``not_entailment``."""
         return self._glue.labels

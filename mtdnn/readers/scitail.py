@@ -44,6 +44,11 @@ class SciTailReader(Reader):
         self.format = format
 
     @property
+    def pairs(self) -> bool | None:
+        """A premise and a hypothesis."""
+        return True
+
+    @property
     def labels(self) -> list[str]:
         """``entails``, ``neutral``."""
         return list(_LABELS)

@@ -122,6 +122,11 @@ class SnliReader(Reader):
         self.format = format
 
     @property
+    def pairs(self) -> bool | None:
+        """A premise and a hypothesis."""
+        return True
+
+    @property
     def labels(self) -> list[str]:
         """``contradiction``, ``entailment``, ``neutral`` (the MNLI order of the GLUE reader)."""
         return list(NLI_LABELS)

@@ -73,6 +73,11 @@ class SquadReader(Reader):
         self.misaligned = misaligned
 
     @property
+    def pairs(self) -> bool | None:
+        """A question and its context."""
+        return True
+
+    @property
     def labels(self) -> None:
         """Extractive QA has no label vocabulary: the gold standard is in ``Example.answers``."""
         return None

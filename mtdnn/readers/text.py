@@ -19,6 +19,11 @@ class TextReader(Reader):
     """
 
     @property
+    def pairs(self) -> bool | None:
+        """One text per example."""
+        return False
+
+    @property
     def labels(self) -> None:
         """Raw text has no labels."""
         return None
@@ -47,6 +52,11 @@ class TaskTextsReader(Reader):
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
+
+    @property
+    def pairs(self) -> bool | None:
+        """Each text of the wrapped reader alone."""
+        return False
 
     @property
     def labels(self) -> None:

@@ -66,6 +66,11 @@ class SubsampleReader(Reader):
         self.seed = seed
 
     @property
+    def pairs(self) -> bool | None:
+        """The wrapped reader's."""
+        return self.reader.pairs
+
+    @property
     def labels(self) -> list[str] | None:
         """The wrapped reader's labels."""
         return self.reader.labels
@@ -129,6 +134,11 @@ class SwapPairsReader(Reader):
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
+
+    @property
+    def pairs(self) -> bool | None:
+        """Pairs, each also swapped."""
+        return True
 
     @property
     def labels(self) -> list[str] | None:

@@ -66,6 +66,7 @@ def test_the_manifest_describes_each_task_and_the_tokenizer(export: Path, quick_
         task = manifest.tasks[name]
         assert task.labels == labels[name] and task.type == "classification"
         assert task.decoding == {"kind": "label", "scores": "softmax", "choose": "argmax"}
+        assert task.pairs is (name != "sst2")  # raw inputs are checked against it
     tokenization = manifest.tokenization
     assert tokenization.has_types and tokenization.padding_side == "right"
     features, first, second = tokenization.layouts[True].build([7, 8], [9])
@@ -179,7 +180,7 @@ def test_questions_through_the_command_without_torch(span_export: Path, tmp_path
     no_context = tmp_path / "bad.jsonl"
     no_context.write_text(json.dumps({"id": "b", "text": "Who?"}) + "\n")
     refused = _predict_without_torch(span_export, no_context, "squad", check=False)
-    assert refused.returncode != 0 and "example 'b' has no context" in refused.stderr
+    assert refused.returncode != 0 and "bad.jsonl:1: the task takes a pair of texts" in refused.stderr
 
 
 def test_a_failed_parity_check_fails_the_export_and_leaves_no_manifest(

@@ -69,6 +69,11 @@ class BioAsqReader(Reader):
         self.answerable_only = answerable_only
 
     @property
+    def pairs(self) -> bool | None:
+        """A question and its context."""
+        return True
+
+    @property
     def labels(self) -> None:
         """Extractive QA has no label vocabulary: the gold standard is in ``Example.answers``."""
         return None

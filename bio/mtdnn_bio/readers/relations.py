@@ -58,6 +58,11 @@ class ChemProtReader(Reader):
     """
 
     @property
+    def pairs(self) -> bool | None:
+        """One sentence with its entities marked."""
+        return False
+
+    @property
     def labels(self) -> list[str]:
         """The 13 ChemProt relation labels, sorted."""
         return list(CHEMPROT_LABELS)
@@ -109,6 +114,11 @@ class BioRelationReader(Reader):
     column, or, without one, to the 1-based position of the row among the data rows
     (``train-17``). Blank lines are skipped.
     """
+
+    @property
+    def pairs(self) -> bool | None:
+        """One sentence with its entities marked."""
+        return False
 
     @property
     def labels(self) -> list[str]:

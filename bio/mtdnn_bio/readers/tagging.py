@@ -99,6 +99,11 @@ class ConllReader(Reader):
         self._labels = scheme_labels(scheme, types)
 
     @property
+    def pairs(self) -> bool | None:
+        """One sentence (split into words) per example."""
+        return False
+
+    @property
     def labels(self) -> list[str]:
         """``O``, then the scheme's prefixes for each entity type (sorted)."""
         return self._labels
