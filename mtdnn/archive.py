@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from mtdnn.encoders.base import ENCODER_WEIGHTS, Encoder
@@ -31,12 +32,15 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
     labels from the training file (``labels_from``) loads where that file is absent.
 
     Raises:
-        ConfigurationError: The run has no saved model yet.
+        ConfigurationError: The run has no saved model yet, a file of ``model/`` is damaged,
+            missing or unexpected, or ``config.json`` or ``labels.json`` was edited after the
+            model was saved (:meth:`RunDirectory.verify_model`).
     """
     run = RunDirectory(run_dir)
     config = run.read_config()
     if not run.has_model():
         raise ConfigurationError(f"{str(run_dir)!r} has no trained model yet (no {run.heads})")
+    run.verify_model()
     try:
         params = config["encoder"] if isinstance(config["encoder"], dict) else {"type": config["encoder"]}
         encoder_cls: type[Encoder] = registry.resolve(Encoder, params["type"], path="encoder.type")
@@ -61,9 +65,15 @@ def load_run(run_dir: Path, registry: Registry) -> tuple[Experiment, MultiTaskMo
         ) from exc
     model = experiment.model()
     weights = run.encoder / ENCODER_WEIGHTS
-    if weights.is_file():
-        model.encoder.load_state_dict(load_file(str(weights)))
-    model.heads.load_state_dict(load_file(str(run.heads)))
+    try:
+        if weights.is_file():
+            model.encoder.load_state_dict(load_file(str(weights)))
+        model.heads.load_state_dict(load_file(str(run.heads)))
+    except (SafetensorError, RuntimeError, OSError) as exc:  # an older run, saved without checksums
+        raise ConfigurationError(
+            f"the saved model in {str(run.model)!r} cannot be loaded: {str(exc).splitlines()[0]}",
+            hint="the files may be damaged; train the run again",
+        ) from exc
     model.eval()
     return experiment, model
 
@@ -123,6 +133,7 @@ def initialize_from_run(model: MultiTaskModel, source: Path) -> InitReport:
     run = RunDirectory(source)
     if not run.has_model():
         raise ConfigurationError(f"{str(source)!r} has no trained model (no {run.heads})", path="init_from")
+    run.verify_model()
     model.encoder.load_pretrained(run.encoder)
     saved = load_file(str(run.heads))
     copied, skipped = [], {}

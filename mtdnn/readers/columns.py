@@ -39,7 +39,7 @@ def label_order(labels: Iterable[str]) -> list[str]:
     """
     unique = set(labels)
     try:
-        return sorted(unique, key=int)
+        return sorted(unique, key=lambda label: (int(label), label))  # "1", "01", "+1" tie on int
     except ValueError:
         return sorted(unique)
 

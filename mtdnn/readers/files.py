@@ -99,3 +99,5 @@ def parse_json(text: str, *, file: str, line: int | None = None) -> Any:
         raise DataError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, line=where) from exc
     except RecursionError as exc:
         raise DataError("JSON nested too deeply to be a data record", file=file, line=line) from exc
+    except ValueError as exc:  # an integer of more digits than Python converts (4300)
+        raise DataError(f"not usable JSON: {exc}", file=file, line=line) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from mtdnn.errors import ConfigurationError
-from mtdnn.rundir import atomic_directory
+from mtdnn.rundir import atomic_directory, verify_checksums, write_checksums
 from mtdnn.samplers.base import TaskSampler
 from mtdnn.training.averages import RunningMeans
 from mtdnn.training.objective import Objective
@@ -104,10 +105,29 @@ def save_checkpoint(directory: Path, model: nn.Module, checkpoint: Checkpoint, *
                 {k: v.detach().contiguous().cpu() for k, v in checkpoint.objective.items()},
                 str(tmp / _OBJECTIVE),
             )
+        write_checksums(tmp)
     for stale in _checkpoints(directory)[:-keep] if keep > 0 else []:
         shutil.rmtree(stale, ignore_errors=True)
     logger.info("checkpoint written: %s", target)
     return target
+
+
+def _newest_loadable(directory: Path, model: nn.Module, device: torch.device) -> tuple[Path, Checkpoint]:
+    """The newest checkpoint that loads whole, falling back past damaged ones."""
+    found = _checkpoints(directory)
+    if not found:
+        raise ConfigurationError(f"nothing to resume: no checkpoint in {directory}")
+    problems = []
+    for path in reversed(found):
+        try:
+            return path, load_checkpoint(path, model, device)
+        except (ConfigurationError, OSError, RuntimeError, ValueError, KeyError, EOFError) as exc:
+            problems.append(f"{path.name}: {exc}")
+            logger.warning("checkpoint %s cannot be loaded (%s); trying an older one", path, exc)
+    raise ConfigurationError(
+        f"no checkpoint in {directory} can be loaded: " + "; ".join(problems),
+        hint="start the run again in a new directory",
+    )
 
 
 def _checkpoints(directory: Path) -> list[Path]:
@@ -129,10 +149,16 @@ def latest_checkpoint(directory: Path) -> Path | None:
 def load_checkpoint(path: Path, model: nn.Module, device: torch.device) -> Checkpoint:
     """Load model weights into ``model`` and return the rest of the checkpoint.
 
+    The files are checked against the checkpoint's checksums first (where it has them), and
     ``training.pt`` is read with ``weights_only=True``: tensors and plain containers only.
+
+    Raises:
+        ConfigurationError: A file is damaged, missing or refused (one that would need
+            unpickling Python objects, which can run code); the message names it.
     """
+    verify_checksums(path)
     model.load_state_dict(load_file(str(path / "model.safetensors"), device=str(device)))
-    blob = torch.load(path / "training.pt", map_location="cpu", weights_only=True)
+    blob = _load_tensors(path / "training.pt")
     trainer = json.loads((path / "trainer.json").read_text())
     objective = path / _OBJECTIVE
     return Checkpoint(
@@ -143,6 +169,18 @@ def load_checkpoint(path: Path, model: nn.Module, device: torch.device) -> Check
         rng=blob["rng"],
         objective=load_file(str(objective), device=str(device)) if objective.is_file() else {},
     )
+
+
+def _load_tensors(path: Path) -> Any:
+    """``torch.load`` of tensors and plain values only; anything else is refused with the reason."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ConfigurationError(
+            f"{str(path)!r} is refused: it holds Python objects other than tensors and plain values, "
+            "and unpickling them could run code (mtdnn writes none); "
+            f"{str(exc).splitlines()[0][:160]}"
+        ) from exc
 
 
 @dataclass
@@ -187,15 +225,16 @@ def save_training(directory: Path, parts: TrainingParts, state: TrainerState, *,
 
 
 def restore_training(directory: Path, parts: TrainingParts, device: torch.device) -> TrainerState:
-    """Load the newest checkpoint in ``directory`` into ``parts`` and return its trainer state.
+    """Load the newest complete checkpoint in ``directory`` into ``parts`` and return its trainer state.
+
+    A damaged newest checkpoint (a file cut short, changed or missing) is skipped with a warning
+    that names it, and the next older one is used.
 
     Raises:
-        ConfigurationError: ``directory`` holds no checkpoint.
+        ConfigurationError: ``directory`` holds no checkpoint, or none that loads (each one's
+            problem is listed).
     """
-    path = latest_checkpoint(directory)
-    if path is None:
-        raise ConfigurationError(f"nothing to resume: no checkpoint in {directory}")
-    checkpoint = load_checkpoint(path, parts.model, device)
+    path, checkpoint = _newest_loadable(directory, parts.model, device)
     parts.optimizer.load_state_dict(checkpoint.optimizer)
     parts.scheduler.load_state_dict(checkpoint.scheduler)
     parts.scaler.load_state_dict(checkpoint.scaler)

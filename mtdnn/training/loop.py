@@ -272,6 +272,9 @@ class Trainer:
             save_training(self.run.checkpoints, self.parts, state, keep=self.settings.keep_checkpoints)
 
     def _resume(self) -> TrainerState:
+        if self.dist.is_main:  # put back what a crash inside a write left, before anyone reads
+            self.run.recover()
+        self.dist.barrier()
         state = restore_training(self.run.checkpoints, self.parts, self.device)
         if self.dist.is_main:
             self.run.truncate_records(keep=state.evaluations)

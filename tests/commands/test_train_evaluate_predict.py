@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from mtdnn.cli import make_cli
 from mtdnn.hooks import get_plugin_manager
+from mtdnn.rundir import CHECKSUMS, RunDirectory, sha256
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").rglob("*.jsonnet"))
 
@@ -263,6 +264,10 @@ def test_a_run_trained_with_a_missing_plugin_names_the_distribution_to_install(
     config = json.loads((run / "config.json").read_text())
     config["tasks"]["rte"]["head"] = {"type": "gone_head"}
     (run / "config.json").write_text(json.dumps(config))
+    files = RunDirectory(run)  # as if trained so: the model's record of the config follows it
+    manifest = json.loads((files.model / CHECKSUMS).read_text())
+    manifest["run"]["config.json"] = sha256(files.config)
+    (files.model / CHECKSUMS).write_text(json.dumps(manifest))
     report = json.loads((run / "plugins.json").read_text())
     report["plugins"].append(
         {"name": "gone", "source": "entry_point", "distribution": "mtdnn-gone", "version": "2.0", "hooks": []}

@@ -58,6 +58,7 @@ def test_csv_quoting_ids_and_label_maps(tmp_path: Path, registry: Registry) -> N
     renamed = _reader(registry, text="text", label="note", label_map={"x": "ex"})
     assert renamed.collect_labels(path) == ["ex", "y", "z"]
     assert label_order(["pos", "neg", "pos"]) == ["neg", "pos"]
+    assert label_order(["2", "1", "+1", "01"]) == ["+1", "01", "1", "2"]  # equal numbers: by text
 
 
 def test_tsv_without_header_and_literal_quotes(tmp_path: Path, registry: Registry) -> None:
