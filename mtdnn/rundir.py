@@ -18,11 +18,13 @@ Every other module goes through :class:`RunDirectory` instead of spelling these 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,18 @@ class RunDirectory:
     def has_run_files(self) -> bool:
         """Whether the folder holds anything but its inputs (the soft targets): a run was started here."""
         return self.path.exists() and any(entry != self.soft_targets for entry in self.path.iterdir())
+
+    def check_writable(self) -> None:
+        """Create the folder if needed and make sure files can be written in it, before any work.
+
+        Raises:
+            OSError: The folder cannot be created or written (read-only, no permission, full);
+                the error names the path.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write-check-", dir=self.path)
+        os.close(handle)
+        os.unlink(probe)
 
     def never_trained(self) -> bool:
         """Whether the folder holds only the files written when a run starts: it stopped before training.
@@ -352,6 +366,21 @@ def _verifies(folder: Path) -> bool:
         return False
 
 
+FULL_BYTES = 64 * 1024**2
+"""Free space below which a failed write is reported as a full device: libraries that write
+through C++ streams (``torch.save``) report a full disk as an unspecific ``RuntimeError``."""
+
+
+def _raise_if_full(target: Path, error: Exception) -> None:
+    try:
+        free = shutil.disk_usage(target.parent).free
+    except OSError:
+        return
+    if free < FULL_BYTES:
+        reason = f"No space left on device ({free // 1024} KiB free)"
+        raise OSError(errno.ENOSPC, reason, str(target)) from error
+
+
 def atomic_directory(target: Path) -> _AtomicDirectory:
     """Context manager yielding a temporary folder that replaces ``target`` only on success."""
     return _AtomicDirectory(target)
@@ -370,6 +399,8 @@ class _AtomicDirectory:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            if isinstance(exc, Exception) and not isinstance(exc, OSError):
+                _raise_if_full(self.target, exc)
             return
         old = self.target.with_name(self.target.name + ".old")
         if self.target.exists():

@@ -238,6 +238,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
 
 
 def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> None:
+    RunDirectory(run_dir).check_writable()  # a read-only or full folder fails now, not after an epoch
     saved = RunDirectory(run_dir).config
     if resume:
         if not saved.is_file():
