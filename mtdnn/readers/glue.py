@@ -145,6 +145,13 @@ class GlueReader(Reader):
         names = _names(header)
         layout = self._layout
         required = [layout.text_a] if layout.text_b is None else [layout.text_a, layout.text_b]
+        twice = sorted({name for name in names if names.count(name) > 1 and name})
+        if twice:
+            raise DataError(
+                f"the header names column(s) {twice} twice; which one holds the data is ambiguous",
+                file=file,
+                line=line,
+            )
         missing = [name for name in required if name not in names]
         if missing:
             raise DataError(

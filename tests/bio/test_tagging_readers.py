@@ -33,8 +33,19 @@ def test_iob_round_trip_with_labels_from_the_training_file(tmp_path: Path) -> No
 def test_labels_cover_the_whole_scheme_of_each_type() -> None:
     assert scheme_labels("IOBES", ["Gene"]) == ["O", "B-Gene", "I-Gene", "E-Gene", "S-Gene"]
     assert IobReader(types=["Disease", "Chemical"]).labels == scheme_labels("IOB2", ["Chemical", "Disease"])
-    with pytest.raises(ConfigurationError, match="either as 'types' or as a file"):
+    with pytest.raises(ConfigurationError, match="give the entity types as 'types', or a file"):
         IobReader()
+
+
+def test_a_labels_from_file_is_checked_against_declared_types(tmp_path: Path) -> None:
+    path = tmp_path / "train.tsv"
+    path.write_text("Aspirin\tB-Chemical\ncures\tO\n\nfever\tB-Disaese\n")  # a typo'd type
+    assert IobReader(labels_from=str(path)).labels == scheme_labels("IOB2", ["Chemical", "Disaese"])
+    with pytest.raises(DataError, match=r"train.tsv: sentence 2, word 'fever': the entity type 'Disaese'"):
+        IobReader(types=["Chemical", "Disease"], labels_from=str(path))
+    path.write_text("Aspirin\tB-Chemical\ncures\tO\n")
+    both = IobReader(types=["Chemical", "Disease"], labels_from=str(path))
+    assert both.labels == scheme_labels("IOB2", ["Chemical", "Disease"])  # the declared types decide
 
 
 @pytest.mark.parametrize(

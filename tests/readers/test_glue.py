@@ -474,3 +474,13 @@ def test_quickstart_samples_are_prefixes_of_the_originals(repo_root: Path, glue_
             original = (glue_dir / folder / f"{split}.tsv").read_bytes()
             assert original.startswith(sample), f"{task}/{split}.tsv is not a prefix of the original"
             assert sample.endswith(b"\n")
+
+
+def test_classic_mac_line_endings_a_repeated_header_column_and_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "dev.tsv"
+    path.write_bytes(b"\xef\xbb\xbfsentence\tlabel\ra fine film\t1\rdull\t0\r")
+    examples = list(GlueReader(task="sst2").read(path))
+    assert [(e.text_a, e.label) for e in examples] == [("a fine film", "1"), ("dull", "0")]
+    path.write_text("sentence\tlabel\tsentence\nx\t1\ty\n")
+    with pytest.raises(DataError, match=r"dev.tsv:1: the header names column\(s\) \['sentence'\] twice"):
+        list(GlueReader(task="sst2").read(path))

@@ -77,9 +77,10 @@ class ConllReader(Reader):
             raise ConfigurationError(
                 f"scheme must be one of {list(get_args(Scheme))}, got {scheme!r}", path="scheme"
             )
-        if (types is None) == (labels_from is None):
+        if types is None and labels_from is None:
             raise ConfigurationError(
-                "give the entity types either as 'types' or as a file to collect them from ('labels_from')",
+                "give the entity types as 'types', or a file to collect them from ('labels_from'), or "
+                "both (the file's tags are then checked against the types)",
                 hint="e.g. labels_from: the training file",
             )
         self.scheme: Scheme = scheme
@@ -88,15 +89,32 @@ class ConllReader(Reader):
         self.label_column = label_column
         self.separator = separator
         self.validate = validate
-        if types is None:
-            assert labels_from is not None
+        if labels_from is not None:
             if label_column is None:
                 raise ConfigurationError("labels_from needs a label_column", path="labels_from")
-            types = sorted(
-                {_entity_type(tag) for example in self.read(labels_from) for tag in example.tags or ()}
-            )
-            types = [kind for kind in types if kind]
+            found = self._types_in(labels_from)
+            if types is None:
+                types = sorted(found)
+            elif not set(found) <= set(types):  # a typo'd tag would become a new entity type
+                kind = min(set(found) - set(types))
+                where = found[kind]
+                raise DataError(
+                    f"sentence {where[0]}, word {where[1]!r}: the entity type {kind!r} is not one of the "
+                    f"declared types {sorted(types)}",
+                    file=str(labels_from),
+                )
+        assert types is not None
         self._labels = scheme_labels(scheme, types)
+
+    def _types_in(self, path: str) -> dict[str, tuple[str, str]]:
+        """Each entity type in a file's tags, with the sentence and word where it first appears."""
+        found: dict[str, tuple[str, str]] = {}
+        for example in self.read(path):
+            for word, tag in zip(example.words or (), example.tags or (), strict=True):
+                kind = _entity_type(tag)
+                if kind and kind not in found:
+                    found[kind] = (example.id, word)
+        return found
 
     @property
     def pairs(self) -> bool | None:
