@@ -41,7 +41,7 @@ from mtdnn.readers.raw import read_raw_examples
 from mtdnn.registry import Registry
 from mtdnn.types import Example
 
-EXAMPLES = 100
+EXAMPLES = 50
 SEED_BYTES = 2048
 MIN_LINES = 6
 SCALE = 1 << 16
