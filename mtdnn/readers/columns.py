@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from mtdnn.config.checks import check_number
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
 from mtdnn.readers.files import parse_json, text_lines
@@ -59,7 +60,7 @@ class ColumnsReader(Reader):
     the labels is an error at its file and line. ``label_map`` renames the file's values
     (``{'0': 'negative', '1': 'positive'}``); ``labels`` then lists the new names. A
     ``multilabel`` label is a JSON list, or a field split on ``label_separator``. A
-    ``regression`` label is a finite number.
+    ``regression`` label is a finite number, within ``range`` where one is given.
 
     Args:
         text: The column of the (first) text.
@@ -77,6 +78,8 @@ class ColumnsReader(Reader):
         labels: The label vocabulary in id order (default: collected from the training file).
         label_map: Renames the file's label values.
         label_separator: Splits a ``multilabel`` field (e.g. ``|``).
+        range: ``[low, high]``: the values a ``regression`` label may take (both ends included);
+            one outside is an error at its line (e.g. ``[0, 5]`` for similarity scores).
     """
 
     def __init__(
@@ -94,7 +97,17 @@ class ColumnsReader(Reader):
         labels: list[str] | None = None,
         label_map: dict[str, str] | None = None,
         label_separator: str | None = None,
+        range: tuple[float, float] | None = None,
     ) -> None:
+        if range is not None:
+            if kind != "regression":
+                raise ConfigurationError("range is for kind: 'regression'", path="range")
+            for bound in range:
+                check_number(bound, path="range")
+            if not range[0] <= range[1]:
+                raise ConfigurationError(
+                    f"range must be [low, high] with low <= high, got {list(range)}", path="range"
+                )
         if delimiter is not None and len(delimiter) != 1:
             raise ConfigurationError(f"delimiter must be one character, got {delimiter!r}", path="delimiter")
         if labels is not None and len(set(labels)) != len(labels):
@@ -118,6 +131,7 @@ class ColumnsReader(Reader):
         self.format, self.header, self.delimiter, self.quoting = format, header, delimiter, quoting
         self.kind, self.label_map, self.label_separator = kind, label_map, label_separator
         self._labels = list(labels) if labels is not None else None
+        self.range = range
 
     @property
     def pairs(self) -> bool | None:
@@ -342,6 +356,13 @@ class ColumnsReader(Reader):
             if not math.isfinite(number):
                 raise DataError(
                     f"label {value!r} in column {column!r} is not a finite number", file=str(path), line=line
+                )
+            if self.range is not None and not self.range[0] <= number <= self.range[1]:
+                low, high = self.range
+                raise DataError(
+                    f"label {number:g} in column {column!r} is outside the range [{low:g}, {high:g}]",
+                    file=str(path),
+                    line=line,
                 )
             return number
         if self.kind == "multilabel":

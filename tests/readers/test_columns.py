@@ -105,6 +105,13 @@ def test_jsonl_multilabel_and_regression(tmp_path: Path, registry: Registry) -> 
         ("a.jsonl", '{"text": "a", "label": ' + "[" * 100000 + "]" * 100000 + "}\n", {}, "nested", 1),
         ("a.jsonl", '{"text": 3, "label": "pos"}\n', {}, "column 'text' must be text", 1),
         ("a.csv", "text,label\nhi,high\n", {"kind": "regression"}, "'high' in column 'label' is not a", 2),
+        (
+            "a.csv",
+            "text,label\nhi,4.5\nho,7.5\n",
+            {"kind": "regression", "range": [0, 5]},
+            "label 7.5 in column .label. is outside the range",
+            3,
+        ),
         ("a.csv", "text,label\nhi,pos\n", {"labels": ["neg"]}, "label 'pos' is not one of the task's", 2),
         ("a.csv", "", {}, "the file is empty", None),
         ("a.txt", "text,label\n", {}, "cannot tell the format from the suffix '.txt'", None),
