@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,7 +121,8 @@ def export_hf(
     Raises:
         ConfigurationError: ``output`` is not empty, the encoder is not a Hugging Face model, a
             task does not exist or its head does not map (every refusal is named with its
-            reason), or a folder's logits differ from PyTorch's (the report is still written).
+            reason), or a folder's logits differ from PyTorch's (the report is still written,
+            and that folder removed).
     """
     check_output(output)
     started = time.perf_counter()
@@ -161,6 +163,9 @@ def export_hf(
     report.seconds = time.perf_counter() - started
     report.write()
     if report.worst > tolerance:
+        for name, difference in report.parity.items():
+            if difference > tolerance:  # nothing that failed its check is left to be loaded
+                shutil.rmtree(output / name)
         worst = max(report.parity, key=report.parity.__getitem__)
         raise ConfigurationError(
             f"the Hugging Face model of {worst!r} differs from PyTorch by up to {report.worst:.2e} "

@@ -303,3 +303,24 @@ def test_the_command_exports_a_task_and_refuses_onnx_options(pooled_run: Path, t
         main, ["export", str(pooled_run), "-o", str(tmp_path / "b"), "--format", "hf", "--quantize", "int8"]
     )
     assert result.exit_code != 0 and "--quantize applies to --format onnx only" in result.output
+
+
+def test_a_folder_that_computes_otherwise_fails_the_export_and_is_removed(
+    pooled_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mtdnn.export.hf as hf
+
+    build = hf.build_model
+
+    def off_by_a_little(*args: Any, **kwargs: Any) -> Any:  # a mapping bug: the bias moves
+        model = build(*args, **kwargs)
+        with torch.no_grad():
+            model.classifier.bias.add_(1e-3)
+        return model
+
+    monkeypatch.setattr(hf, "build_model", off_by_a_little)
+    with pytest.raises(ConfigurationError, match=r"'sst2' differs from PyTorch by up to 1\.00e-03"):
+        export_hf(pooled_run, tmp_path / "out", _registry(), tasks=["sst2"])
+    report = json.loads((tmp_path / "out" / REPORT).read_text())
+    assert report["parity"]["max_abs_diff"]["sst2"] == pytest.approx(1e-3, rel=1e-3)
+    assert not (tmp_path / "out" / "sst2").exists()
