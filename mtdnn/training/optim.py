@@ -100,8 +100,7 @@ class _AdamFamily(Optimizer):
             )
         for beta in betas:
             check_number(beta, path="betas", at_least=0, below=1, hint="[0.9, 0.999]")
-        if layer_decay is not None and not 0.0 < layer_decay <= 1.0:
-            raise ConfigurationError(f"layer_decay must be in (0, 1], got {layer_decay}", hint="BAM uses 0.9")
+        check_number(layer_decay, path="layer_decay", above=0, at_most=1, hint="BAM uses 0.9")
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, tuple(betas), eps
         self.layer_decay, self.head_lr = layer_decay, head_lr
 

@@ -68,7 +68,7 @@ def test_the_schedule_scales_every_group_alike(tiny_bert: Path, registry: Regist
 
 
 def test_bad_rates_are_configuration_errors(registry: Registry) -> None:
-    with pytest.raises(ConfigurationError, match=r"layer_decay must be in \(0, 1\]"):
+    with pytest.raises(ConfigurationError, match=r"optimizer\.layer_decay: layer_decay must be at most 1"):
         build(registry, Optimizer, {"type": "adamw", "layer_decay": 1.5}, path="trainer.optimizer")
     with pytest.raises(ConfigurationError, match="head_lr: head_lr must be greater than 0"):
         build(registry, Optimizer, {"type": "adamw", "head_lr": 0.0}, path="trainer.optimizer")
