@@ -164,7 +164,7 @@ def row_spans(
     # pairs[i, d]: the span from context token i to context token i + d
     pairs = start_scores[:, None] + np.lib.stride_tricks.sliding_window_view(end_scores, width)
     flat = pairs.reshape(-1)
-    order = np.argsort(-flat, kind="stable")[:n_best]  # ties: the earlier span first
+    order = _top(flat, n_best)
     spans: list[Span] = []
     for index in order.tolist():
         value = float(flat[index])
@@ -173,6 +173,17 @@ def row_spans(
         token, length = divmod(index, width)
         spans.append((value, char_start[first + token], char_end[first + token + length]))
     return null, spans
+
+
+def _top(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest values, largest first; ties in index order (exactly, in O(n))."""
+    if values.size > count:
+        bar = np.partition(values, values.size - count)[values.size - count]  # the count-th largest
+        candidates = np.flatnonzero(values >= bar)  # every value that could make the cut, ties too
+    else:
+        candidates = np.arange(values.size)
+    ranked = candidates[np.argsort(-values[candidates], kind="stable")]
+    return ranked[:count]
 
 
 def best_answer(

@@ -460,3 +460,28 @@ def test_minilm_learns_squad_from_400_questions(
     report = (scores, guess_f1, guess_exact, elapsed)
     assert scores["f1"] >= max(10.0, guess_f1 + 3.0), report
     assert scores["exact"] >= max(4.0, guess_exact + 3.0), report
+
+
+def test_row_spans_are_the_exact_n_best_with_ties_in_position_order() -> None:
+    import numpy as np
+
+    from mtdnn.portable.spans import row_spans
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        size = int(rng.integers(4, 40))
+        scores = rng.integers(-2, 3, (size, 2)).astype(np.float32)  # small integers: many ties
+        context = range(int(rng.integers(1, 3)), size - 1)
+        char_start = [10 * p if p in context else -1 for p in range(size)]
+        char_end = [10 * p + 5 if p in context else -1 for p in range(size)]
+        owned = [int(p in context and rng.random() < 0.8) for p in range(size)]
+        width, n_best = int(rng.integers(1, 6)), int(rng.integers(1, 12))
+        brute = sorted(
+            (-(scores[i, 0] + scores[j, 1]), i - context[0], j - i, char_start[i], char_end[j])
+            for i in context
+            for j in context
+            if owned[i] and i <= j < i + width
+        )[:n_best]
+        null, spans = row_spans(scores, char_start, char_end, owned, max_answer_length=width, n_best=n_best)
+        assert null == float(scores[0, 0] + scores[0, 1])
+        assert spans == [(-negative, start, end) for negative, _, _, start, end in brute]
