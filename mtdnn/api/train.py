@@ -205,7 +205,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     trained = {name: task for name, task in experiment.tasks.items() if name in training}
     settings.objective.setup(model, tasks=trained, total_steps=1)  # e.g. r_drop checks the heads
     optimizer = settings.optimizer.create(model)  # betas, eps and learning rates reach torch here
-    settings.scheduler.create(optimizer, total_steps=max(1, settings.epochs))
+    settings.scheduler.create(optimizer, total_steps=1)
     first = {
         name: task.load("train", experiment.encoder, limit=task.settings.batch_size)
         for name, task in trained.items()
@@ -238,14 +238,14 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
 
 
 def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> None:
-    RunDirectory(run_dir).check_writable()  # a read-only or full folder fails now, not after an epoch
-    saved = RunDirectory(run_dir).config
+    run = RunDirectory(run_dir)
+    run.check_writable()  # a read-only or full folder fails now, not after an epoch
+    saved = run.config
     if resume:
         if not saved.is_file():
             raise ConfigurationError(
                 f"cannot resume: {str(run_dir)!r} holds no run", hint="drop --resume to start one"
             )
-        run = RunDirectory(run_dir)
         records = run.read_records()
         if latest_checkpoint(run.checkpoints) is None and run.has_model() and records:
             raise ConfigurationError(
@@ -258,13 +258,13 @@ def _check_run_dir(run_dir: Path, config: dict[str, Any], *, resume: bool) -> No
                 "cannot resume: the config differs from the one the run was started with",
                 hint=f"compare with {saved}, or start a new run directory",
             )
-    elif RunDirectory(run_dir).never_trained() and RunDirectory(run_dir).config.is_file():
+    elif run.never_trained() and saved.is_file():
         logger.warning(
             "%s holds a run that stopped before it trained (no checkpoint, model or metrics); "
             "starting it again",
             run_dir,
         )
-    elif RunDirectory(run_dir).has_run_files():
+    elif run.has_run_files():
         raise ConfigurationError(
             f"the run directory {str(run_dir)!r} is not empty",
             hint="use --resume to continue it, or choose a new directory",

@@ -63,19 +63,23 @@ def check_probability(value: float, *, path: str) -> None:
     check_number(value, path=path, at_least=0.0, below=1.0, hint="a probability such as 0.1")
 
 
-def check_range(value: tuple[float, float] | None, *, path: str) -> None:
-    """Check a ``normalize`` range: ``None`` or ``[low, high]`` with ``low < high``.
+def check_range(value: tuple[float, float] | None, *, path: str, hint: str | None = None) -> None:
+    """Check a range setting: ``None`` or ``[low, high]`` of finite numbers with ``low < high``.
 
     Args:
         value: The range to check.
         path: The key of ``value``, relative to the component being built (``normalize``).
+        hint: An example, for the message (by default STS-B's ``[0, 5]``).
 
     Raises:
-        ConfigurationError: ``high`` is not above ``low``.
+        ConfigurationError: A bound is not a finite number, or ``high`` is not above ``low``.
     """
-    if value is not None and not value[0] < value[1]:
+    if value is None:
+        return
+    example = hint or f"e.g. {path}: [0, 5] for STS-B scores"
+    for bound in value:
+        check_number(bound, path=path, hint=example)
+    if not value[0] < value[1]:
         raise ConfigurationError(
-            f"normalize must be [low, high] with low < high, got {list(value)}",
-            path=path,
-            hint="e.g. normalize: [0, 5] for STS-B scores",
+            f"{path} must be [low, high] with low < high, got {list(value)}", path=path, hint=example
         )

@@ -228,7 +228,6 @@ class ExportedModel:
         stride = int(settings.pop("doc_stride"))
         settings.pop("kind")
         layout = self.tokenization.layouts[True]
-        least = spec.max_length - len(layout.build([], [])[0]["input_ids"]) - longest
         for example in examples:
             if example.text_b is None:
                 raise DataError(f"example {example.id!r} has no context: give the question and its context")
@@ -243,12 +242,11 @@ class ExportedModel:
             if not ids:
                 raise DataError(f"example {example.id!r} has an empty question")
             context = contexts[example.text_b or ""]
-            budget = least + longest - len(ids)
             cut = span_windows(
                 ids,
-                list(context.ids),
-                list(context.offsets),
-                budget=budget,
+                context.ids,
+                context.offsets,
+                max_length=spec.max_length,
                 stride=stride,
                 build=layout.build,
             )

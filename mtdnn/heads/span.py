@@ -138,7 +138,7 @@ class SpanHead(Head):
                 or some examples are labelled and others not.
         """
         self._check_examples(examples, source)
-        least = self._least_context(task, encoder, max_length)
+        self._check_room(task, encoder, max_length)
         questions = encoder.tokenize([example.text_a for example in examples])
         contexts = _tokenize_contexts(encoder, [example.text_b or "" for example in examples])
         rows = _Rows()
@@ -149,11 +149,10 @@ class SpanHead(Head):
             question_ids = question.ids[: self.max_question_length]
             if not question_ids:
                 raise DataError(f"example {example.id!r} has an empty question", file=source)
-            budget = least + self.max_question_length - len(question_ids)
             gold = _gold_tokens(example, context)
             untrainable += gold == "skip"
             unanswerable += example.answers == ()
-            rows.add_example(number, question_ids, context, gold, encoder, budget, self.doc_stride)
+            rows.add_example(number, question_ids, context, gold, encoder, max_length, self.doc_stride)
         if untrainable:
             logger.info(
                 "%s: %d answered questions have no answer offset and are not trained on", task, untrainable
@@ -192,8 +191,8 @@ class SpanHead(Head):
                 )
         all_labelled(examples, "answers", source=source)
 
-    def _least_context(self, task: str, encoder: Encoder, max_length: int) -> int:
-        """The context tokens a window holds at the least (with the longest question), checked."""
+    def _check_room(self, task: str, encoder: Encoder, max_length: int) -> None:
+        """Check that a window holds context beside the longest question, and that windows advance."""
         least = max_length - encoder.special_tokens(pair=True) - self.max_question_length
         if least < 1:
             raise ConfigurationError(
@@ -210,7 +209,6 @@ class SpanHead(Head):
                 path=f"tasks.{task}.head.doc_stride",
                 hint=f"choose doc_stride below {least}, or raise max_length (BERT: 384 with doc_stride 128)",
             )
-        return least
 
     def forward(self, encoded: EncoderOutput, batch: TaskBatch) -> HeadOutput:
         """Start and end logits ``[B, T, 2]`` of every input position of each row.
@@ -376,7 +374,7 @@ class _Rows:
         context: Pieces,
         gold: Gold | None,
         encoder: Encoder,
-        budget: int,
+        max_length: int,
         stride: int,
     ) -> None:
         """Add one row per window of one example's context.
@@ -387,11 +385,16 @@ class _Rows:
             context: The context's tokens.
             gold: The gold answer (see :data:`Gold`); ``None`` when unlabelled.
             encoder: Lays out the rows.
-            budget: Most context tokens in one window.
+            max_length: Longest row, in tokens.
             stride: Context tokens shared by consecutive windows.
         """
         windows = span_windows(
-            question, context.ids, context.offsets, budget=budget, stride=stride, build=encoder.build_inputs
+            question,
+            context.ids,
+            context.offsets,
+            max_length=max_length,
+            stride=stride,
+            build=encoder.build_inputs,
         )
         for window in windows:
             self.features.append(window.features)

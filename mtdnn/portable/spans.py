@@ -90,23 +90,28 @@ def span_windows(
     context: Sequence[int],
     offsets: Sequence[tuple[int, int]],
     *,
-    budget: int,
+    max_length: int,
     stride: int,
     build: Build,
 ) -> list[SpanWindow]:
     """The rows of one question: the (cut) question with each window of the context.
 
+    Each row holds at most ``max_length`` tokens: the question, the special tokens and as many
+    context tokens as fit beside them (a shorter question leaves room for more context).
+
     Args:
         question: The question's token ids, already cut to the longest question.
         context: The context's token ids.
         offsets: The character span of each context token.
-        budget: Most context tokens in one window.
+        max_length: Longest row, in tokens.
         stride: Context tokens shared by consecutive windows.
         build: Lays out a question and a window (see :data:`Build`).
 
     Raises:
-        ValueError: ``build`` gave no position to the context.
+        ValueError: ``build`` gave no position to the context, or ``stride`` leaves windows no
+            room to advance.
     """
+    budget = max_length - len(build([], [])[0]["input_ids"]) - len(question)
     windows = context_windows(len(context), budget, stride)
     best = best_windows([1] * len(context), windows)
     rows = []

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from mtdnn.config.checks import check_number
+from mtdnn.config.checks import check_range
 from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.readers.base import Reader
 from mtdnn.readers.files import parse_json, text_lines
@@ -99,15 +99,9 @@ class ColumnsReader(Reader):
         label_separator: str | None = None,
         range: tuple[float, float] | None = None,
     ) -> None:
-        if range is not None:
-            if kind != "regression":
-                raise ConfigurationError("range is for kind: 'regression'", path="range")
-            for bound in range:
-                check_number(bound, path="range")
-            if not range[0] <= range[1]:
-                raise ConfigurationError(
-                    f"range must be [low, high] with low <= high, got {list(range)}", path="range"
-                )
+        if range is not None and kind != "regression":
+            raise ConfigurationError("range is for kind: 'regression'", path="range")
+        check_range(range, path="range")
         if delimiter is not None and len(delimiter) != 1:
             raise ConfigurationError(f"delimiter must be one character, got {delimiter!r}", path="delimiter")
         if labels is not None and len(set(labels)) != len(labels):

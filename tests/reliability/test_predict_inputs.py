@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,9 @@ def test_predictions_and_metrics_are_written_whole(run: Path, tmp_path: Path) ->
     out = tmp_path / "out.jsonl"
     assert _mtdnn("predict", str(run), str(source), "--task", "sst2", "-o", str(out)).exit_code == 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["1", "2"]
-    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # an ordinary file, not mkstemp's
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # as open() makes a file, not mkstemp's 0600
     metrics = tmp_path / "metrics.json"
     assert _mtdnn("evaluate", str(run), "--output-json", str(metrics)).exit_code == 0
     assert set(json.loads(metrics.read_text())) == {"sst2", "rte"}
