@@ -17,6 +17,7 @@ LAYERS: list[tuple[str, ...]] = [
         "mtdnn.hooks",
         "mtdnn.config",
         "mtdnn.functional",
+        "mtdnn.dropout",
         "mtdnn.portable",
     ),
     ("mtdnn.encoders", "mtdnn.data", "mtdnn.readers", "mtdnn.metrics", "mtdnn.samplers", "mtdnn.jsonnet"),

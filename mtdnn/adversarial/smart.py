@@ -110,6 +110,13 @@ class SmartObjective(AdversarialObjective):
         self.norm, self.granularity, self.update = norm, granularity, update
         self.relative, self.same_dropout = relative, same_dropout
 
+    def fp32_reason(self) -> str | None:
+        """SMART's projected perturbations are far below bf16's rounding (docs/adversarial.md)."""
+        if self.update == "project":
+            size = f"{self.epsilon:g}" + (" x their RMS" if self.relative else "")
+            return f"smart moves the embeddings by at most {size}, far less than bf16 rounds away"
+        return super().fp32_reason()
+
     def __call__(self, step: Step) -> ObjectiveOutput:
         """The inner loss plus the weighted divergence at the adversarial perturbation."""
         weight = self.weight_for(step.batch.task)

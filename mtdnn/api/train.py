@@ -196,7 +196,7 @@ def dry_run(config: dict[str, Any], registry: Registry) -> DryRunReport:
     if training:  # a sampler checks its options against the tasks when it plans (e.g. main_aux's main)
         experiment.sampler.plan(training, epoch=0, seed=experiment.seed, total_epochs=settings.epochs)
     device = select_device(settings.device)
-    precision = resolve_precision(device, settings.precision)
+    precision = resolve_precision(device, settings.precision, fp32_reason=settings.objective.fp32_reason())
     model = experiment.model()
     if experiment.init_from is not None:
         initialize_from_run(model, experiment.init_from)

@@ -83,12 +83,19 @@ def _hardware(device: torch.device) -> str:
     return f"the {device.type} device"
 
 
-def resolve_precision(device: torch.device, precision: Precision) -> Autocast:
+def resolve_precision(
+    device: torch.device, precision: Precision, *, fp32_reason: str | None = None
+) -> Autocast:
     """The precision to run in on ``device``: ``auto`` becomes bf16 where it is native, else fp32.
 
     The choice is logged (INFO); an explicit ``bf16`` where the hardware only emulates it is
     allowed but warned about, since it is far slower than fp32 there (matrix products about
     400x slower on an AVX2 CPU, measured in ``docs/performance.md``).
+
+    Args:
+        fp32_reason: Why the run must be in fp32 (the objective's
+            :meth:`~mtdnn.training.objective.Objective.fp32_reason`): ``auto`` then picks fp32,
+            and an explicit ``bf16`` or ``fp16`` is warned about.
 
     Raises:
         ConfigurationError: ``fp16`` on the CPU.
@@ -99,10 +106,19 @@ def resolve_precision(device: torch.device, precision: Precision) -> Autocast:
         )
     native = native_bf16(device)
     if precision == "auto":
-        resolved: Autocast = "bf16" if native else "fp32"
-        reason = "has" if native else "has no"
-        logger.info("precision auto -> %s: %s %s native bf16", resolved, _hardware(device), reason)
+        resolved: Autocast = "bf16" if native and fp32_reason is None else "fp32"
+        if native and fp32_reason is not None:
+            logger.info("precision auto -> fp32: %s", fp32_reason)
+        else:
+            reason = "has" if native else "has no"
+            logger.info("precision auto -> %s: %s %s native bf16", resolved, _hardware(device), reason)
         return resolved
+    if precision in ("bf16", "fp16") and fp32_reason is not None:
+        logger.warning(
+            "precision %s: %s, so the objective's term measures rounding noise (use 'fp32' or 'auto')",
+            precision,
+            fp32_reason,
+        )
     if precision == "bf16" and not native:
         logger.warning(
             "precision bf16 on %s, which has no native bf16: it is emulated and much slower than "

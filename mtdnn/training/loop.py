@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from tqdm.auto import tqdm
 
 from mtdnn.data import TaskData, make_batch
 from mtdnn.data.streams import BatchStream, batch_counts, epoch_streams
+from mtdnn.dropout import use_fast_dropout
 from mtdnn.errors import ConfigurationError
 from mtdnn.model import MultiTaskModel
 from mtdnn.rundir import RunDirectory
@@ -28,6 +30,7 @@ from mtdnn.training.device import (
     autocast,
     configure_threads,
     make_grad_scaler,
+    native_bf16,
     resolve_precision,
     select_device,
 )
@@ -86,7 +89,8 @@ class Trainer:
         check_validation_metric(tasks, dev_data, settings.validation_metric)
         self.dist = setup_distributed(select_device(settings.device))
         self.device = self.dist.device(select_device(settings.device))
-        self.precision = resolve_precision(self.device, settings.precision)
+        self.fp32_reason = self.objective.fp32_reason()
+        self.precision = resolve_precision(self.device, settings.precision, fp32_reason=self.fp32_reason)
         self.threads = configure_threads() if self.device.type == "cpu" else torch.get_num_threads()
         self.averages = RunningMeans()  # the loss and the objective's scalars since the last evaluation
         self._epoch_started = time.perf_counter()
@@ -98,6 +102,8 @@ class Trainer:
             resume: Continue from the newest checkpoint in the run's ``checkpoints`` folder.
         """
         settings, model = self.settings, self.model.to(self.device)
+        if settings.fast_dropout:
+            use_fast_dropout(model)
         optimizer = settings.optimizer.create(model)
         counts = [batch_counts(self._streams(epoch)) for epoch in range(settings.epochs)]
         lengths = plan_lengths(self.sampler, counts, seed=self.seed, epochs=settings.epochs)
@@ -122,6 +128,8 @@ class Trainer:
         )
         state = self._resume() if resume else TrainerState(total_steps=total_steps)
         control = TrainerControl(should_stop=state.stopped)
+        if settings.progress_bar and self.dist.is_main:
+            tqdm.write(self.describe_hardware(), file=sys.stderr)
         for callback in self.callbacks:
             callback.setup(run_dir=self.run.path, is_main=self.dist.is_main)
             callback.on_train_begin(state, control)
@@ -139,6 +147,18 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_end(state, control)
         return state
+
+    def describe_hardware(self) -> str:
+        """Where and how the run trains, e.g. ``training on cpu (2 threads), precision bf16 (auto: ...)``."""
+        where = f"{self.device} ({self.threads} threads)" if self.device.type == "cpu" else str(self.device)
+        if self.dist.enabled:
+            where += f", {self.dist.world_size} processes"
+        line = f"training on {where}, precision {self.precision}"
+        if self.settings.precision == "auto":
+            native = native_bf16(self.device)
+            why = f"{'' if native else 'no '}native bf16 here"
+            line += f" (auto: {self.fp32_reason if native and self.fp32_reason else why})"
+        return line
 
     def _streams(self, epoch: int) -> dict[str, BatchStream]:
         sizes = {name: self.tasks[name].settings.batch_size for name in self.train_data}
@@ -235,12 +255,12 @@ class Trainer:
     def _evaluate(self, state: TrainerState, control: TrainerControl) -> None:
         """Score the dev data and update the state; the run directory keeps the record and best model."""
         started = time.perf_counter()
-        metrics = evaluate_tasks(
+        metrics = evaluate_tasks(  # in fp32 whatever the training's precision, as `mtdnn evaluate`
             self.model,
             self.tasks,
             self.dev_data,
             device=self.device,
-            precision=self.precision,
+            precision="fp32",
             dist=self.dist,
         )
         score = validation_score(metrics, self.settings.validation_metric) if metrics else None

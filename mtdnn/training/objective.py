@@ -170,6 +170,14 @@ class Objective:
         if state:
             raise ValueError(f"{type(self).__name__} keeps no state, got {sorted(state)}")
 
+    def fp32_reason(self) -> str | None:
+        """Why this objective must train in fp32 (then ``precision: 'auto'`` picks fp32), or ``None``.
+
+        An objective that compares forward passes which differ by tiny perturbations gets rounding
+        noise, not a signal, from bf16 or fp16 autocast.
+        """
+        return None
+
     def on_step_end(self, model: MultiTaskModel, *, global_step: int, total_steps: int) -> None:
         """Called after every optimizer step (e.g. to update an EMA copy of the model)."""
 
@@ -198,6 +206,10 @@ class WrappingObjective(Objective):
     def check_data(self, data: Mapping[str, TaskData]) -> None:
         """Pass the training data on to the inner objective."""
         self.inner.check_data(data)
+
+    def fp32_reason(self) -> str | None:
+        """The inner objective's reason to train in fp32."""
+        return self.inner.fp32_reason()
 
     def modules(self) -> dict[str, nn.Module]:
         """The inner objective's modules, under ``inner.``."""

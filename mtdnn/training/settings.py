@@ -23,7 +23,8 @@ class TrainerSettings:
         validation_metric: ``mean`` (mean over tasks of each task's main score) or ``TASK.METRIC``
             (e.g. ``sst2.accuracy``); higher is better. Selects the best model.
         device: ``auto`` (CUDA, then MPS, then CPU) or a torch device name.
-        precision: ``fp32``, ``bf16`` or ``fp16`` (autocast; fp16 uses a gradient scaler on CUDA).
+        precision: ``auto`` (bf16 where the hardware computes it natively, else fp32), ``fp32``,
+            ``bf16`` or ``fp16`` (autocast; fp16 uses a gradient scaler on CUDA).
         checkpoint_every: Also checkpoint every N optimizer steps (checkpoints are always written
             at the end of each epoch).
         keep_checkpoints: How many checkpoints to keep while training.
@@ -35,6 +36,8 @@ class TrainerSettings:
         objective: Computes each batch's loss (default ``task_loss``: the task's loss times its
             ``loss_weight``); e.g. ``{type: 'r_drop', alpha: 1}``.
         progress_bar: Show a progress bar with the loss and the ETA.
+        fast_dropout: Draw dropout masks with :mod:`mtdnn.dropout`'s cheaper CPU kernel (same
+            distribution; ``False`` keeps torch's own dropout, e.g. to reproduce older runs).
         log_every: Optimizer steps between the training values handed to callbacks that log
             them (``tensorboard``).
     """
@@ -49,7 +52,7 @@ class TrainerSettings:
         accumulation_steps: int = 1,
         validation_metric: str = "mean",
         device: str = "auto",
-        precision: Precision = "fp32",
+        precision: Precision = "auto",
         checkpoint_every: int | None = None,
         keep_checkpoints: int = 2,
         keep_checkpoints_at_end: bool = False,
@@ -57,6 +60,7 @@ class TrainerSettings:
         objective: Objective | None = None,
         progress_bar: bool = True,
         log_every: int = 10,
+        fast_dropout: bool = True,
     ) -> None:
         for key, count in (
             ("epochs", epochs),
@@ -87,3 +91,4 @@ class TrainerSettings:
         self.callbacks = list(callbacks or [])
         self.objective = objective if objective is not None else TaskLossObjective()
         self.progress_bar = progress_bar
+        self.fast_dropout = fast_dropout

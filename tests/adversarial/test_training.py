@@ -102,3 +102,30 @@ def test_bf16_autocast_and_gradient_accumulation(
     assert {"smart_divergence", "freelb_delta_rms"} <= set(values)
     assert all(value == value and abs(value) < 1e6 for value in values.values())  # finite
     assert all(torch.isfinite(t).all() for t in result.model.state_dict().values() if t.is_floating_point())
+
+
+@pytest.mark.parametrize("update", ["project", "renormalize"])
+def test_auto_precision_keeps_smarts_tiny_perturbations_in_fp32(
+    update: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    repo_root: Path,
+    tiny_bert: Path,
+    registry: Registry,
+) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)  # as on a CPU with it
+    objective = {"type": "proximal", "inner": {"type": "smart", "update": update}}
+    config = _rte(repo_root, tiny_bert, 32, epochs=1, objective=objective, progress_bar=True)
+    train(config, tmp_path / "run", registry)
+    [record] = RunDirectory(tmp_path / "run").read_records()
+    projected = update == "project"
+    assert record["precision"] == ("fp32" if projected else "bf16")
+    reason = "smart moves the embeddings by at most 1e-05 x their RMS, far less than bf16 rounds away"
+    assert (f"precision fp32 (auto: {reason})" in capsys.readouterr().err) is projected
+    config = _rte(repo_root, tiny_bert, 32, epochs=1, objective=objective, precision="bf16")
+    with caplog.at_level("WARNING"):
+        train(config, tmp_path / "explicit", registry)
+    assert (f"precision bf16: {reason}" in caplog.text) is projected
+    assert RunDirectory(tmp_path / "explicit").read_records()[0]["precision"] == "bf16"

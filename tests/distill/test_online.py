@@ -18,9 +18,10 @@ from mtdnn.errors import ConfigurationError, DataError
 from mtdnn.experiment import build_experiment
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
+from mtdnn.training.device import resolve_precision
 from mtdnn.training.objective import Objective
 from tests.distill.conftest import student_config
-from tests.distill.test_token_level import _tagging, _targets
+from tests.distill.test_token_level import CPU, _tagging, _targets
 from tests.training.resume_helpers import Crash, evaluations, final_weights
 
 
@@ -113,7 +114,8 @@ def test_a_bilstm_student_gets_per_word_targets_online(
     tmp_path: Path, registry: Registry, tiny_bert: Path
 ) -> None:
     teacher, task, data = _tagging(registry, "hf", tiny_bert, max_length=16)  # the teacher's windows
-    stored = _targets(tmp_path / "t.safetensors", teacher, task, data)
+    # as mtdnn distill and the online teachers score: in bf16 where the CPU has it natively
+    stored = _targets(tmp_path / "t.safetensors", teacher, task, data, resolve_precision(CPU, "auto"))
     student, _, student_data = _tagging(registry, "lstm", tiny_bert, max_length=64)  # other windows
     online = OnlineTeachers([Teacher("memory", teacher, task)])
     online.prepare("t", student_data, student.head("t"))

@@ -14,6 +14,7 @@ from mtdnn.distill import SoftTargets, TaskTargets
 from mtdnn.errors import DataError
 from mtdnn.registry import Registry
 from mtdnn.task import Task, TaskSettings
+from mtdnn.training.device import Autocast
 from mtdnn.training.evaluation import score_rows
 from mtdnn.training.objective import Objective, Step
 from mtdnn.types import Answer, Example
@@ -22,9 +23,9 @@ from tests.adversarial.test_every_head import _encoder, _setup
 CPU = torch.device("cpu")
 
 
-def _targets(path: Path, model, task: Task, data) -> TaskTargets:  # type: ignore[no-untyped-def]
+def _targets(path: Path, model, task: Task, data, precision: Autocast = "fp32") -> TaskTargets:  # type: ignore[no-untyped-def]
     head = model.head(task.name)
-    scores = score_rows(model, task, data, head.teacher_scores, device=CPU)
+    scores = score_rows(model, task, data, head.teacher_scores, device=CPU, precision=precision)
     ids, rows = head.teacher_rows(data, scores)
     targets = TaskTargets(
         task=task.name,

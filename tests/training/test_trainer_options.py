@@ -82,8 +82,9 @@ def test_explicit_bf16_without_native_support_is_kept_with_a_warning(
 
 
 @pytest.mark.parametrize("native", [True, False])
-def test_the_resolved_precision_trains_and_is_written_to_every_metrics_line(
+def test_the_default_precision_is_auto_resolved_written_to_every_metrics_line_and_shown(
     monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     repo_root: Path,
     tiny_bert: Path,
@@ -92,22 +93,28 @@ def test_the_resolved_precision_trains_and_is_written_to_every_metrics_line(
 ) -> None:
     _pretend_native_bf16(monkeypatch, native)
     used: list[torch.dtype | None] = []
+    evaluated: list[torch.dtype | None] = []
     forward = torch.nn.Linear.forward
 
     def recording(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
         output = forward(self, x)
-        used.append(output.dtype)
+        (used if self.training else evaluated).append(output.dtype)
         return output
 
     monkeypatch.setattr(torch.nn.Linear, "forward", recording)
-    config = quickstart_config(repo_root, tiny_bert, epochs=2, precision="auto")
+    config = quickstart_config(repo_root, tiny_bert, epochs=2, progress_bar=True)
+    assert "precision" not in config["trainer"]  # the default
     for task in config["tasks"].values():
         task["train_limit"] = 32
     train(config, tmp_path / "run", registry)
     records = RunDirectory(tmp_path / "run").read_records()
     assert [record["precision"] for record in records] == ["bf16" if native else "fp32"] * 2
+    shown = "bf16 (auto: native bf16 here)" if native else "fp32 (auto: no native bf16 here)"
+    threads = torch.get_num_threads()
+    assert f"training on cpu ({threads} threads), precision {shown}\n" in capsys.readouterr().err
     assert records[0]["threads"] == torch.get_num_threads()
     assert set(used) == {torch.bfloat16 if native else torch.float32}
+    assert set(evaluated) == {torch.float32}  # dev evaluations in fp32, as `mtdnn evaluate`
 
 
 def _cgroup(tmp_path: Path, *, v2: str | None = None, v1: tuple[str, str] | None = None) -> Path:
