@@ -21,7 +21,10 @@ epoch (6 per parameter of the layers per token, plus attention; padding is not c
 spent on padding lowers MFU), divided by the training seconds and by the peak of the precision the
 run used.
 
-    python bench/bench_training.py [--task rte] [--systems mtdnn bare hf] [--precision fp32]
+    python bench/bench_training.py [--task rte] [--systems mtdnn bare hf] [--precision fp32 bf16]
+
+MFU is against the peak of the precision the system ran in; with both precisions every system runs
+in each, and "vs its fp32" compares a system's bf16 with its own fp32 from the same run.
 """
 
 from __future__ import annotations
@@ -303,63 +306,68 @@ def child(args: argparse.Namespace) -> None:
     print("REPORT " + json.dumps(report), flush=True)
 
 
+def _run_child(args: argparse.Namespace, system: str, precision: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", system, "--task", args.task]
+    command += ["--precision", precision, "--data-root", str(args.data_root)]
+    command += ["--examples", str(args.examples)] if args.examples else []
+    print(f"running {system} ({precision}) ...", file=sys.stderr, flush=True)
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("REPORT ")]
+    if finished.returncode != 0 or not lines:
+        raise SystemExit(f"{system} ({precision}) failed:\n{finished.stderr[-3000:]}")
+    return {**json.loads(lines[-1].removeprefix("REPORT ")), "precision": precision}
+
+
 def main() -> None:
     shared = Path(os.environ.get("MTDNN_SHARED_DATA", ROOT.parent / "shared" / "data"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=sorted(FOLDERS), default="rte")
     parser.add_argument("--systems", nargs="+", choices=sorted(SYSTEMS), default=["mtdnn", "bare", "hf"])
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument(
+        "--precision",
+        nargs="+",
+        choices=["fp32", "bf16"],
+        default=["fp32"],
+        help="one or both: every system runs in each, so bf16 is compared with fp32 in the same run",
+    )
     parser.add_argument("--examples", type=int, default=None, help="use only the first N training examples")
     parser.add_argument("--data-root", type=Path, default=shared, help="the folder holding glue/")
     parser.add_argument("--child", choices=[*sorted(SYSTEMS), "peak"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        args.precision = args.precision[0]
         child(args)
         return
-    reports = []
+    precisions = list(dict.fromkeys(args.precision))
     # The peak is measured before and after the systems and the higher kept: a machine that is
     # slow for a while (these are shared) would otherwise inflate every MFU.
-    for system in ["peak", *args.systems, "peak"]:
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            system,
-            "--task",
-            args.task,
-            "--precision",
-            args.precision,
-        ]
-        command += ["--data-root", str(args.data_root)]
-        command += ["--examples", str(args.examples)] if args.examples else []
-        print(f"running {system} ...", file=sys.stderr, flush=True)
-        finished = subprocess.run(command, capture_output=True, text=True, check=False)
-        lines = [line for line in finished.stdout.splitlines() if line.startswith("REPORT ")]
-        if finished.returncode != 0 or not lines:
-            raise SystemExit(f"{system} failed:\n{finished.stderr[-3000:]}")
-        reports.append(json.loads(lines[-1].removeprefix("REPORT ")))
-    first_peak, peak = reports.pop(0), reports.pop()
-    peak["peak_gflops"] = max(first_peak["peak_gflops"], peak["peak_gflops"])
-    by_name = {report["system"]: report for report in reports}
+    peaks = {precision: _run_child(args, "peak", precision) for precision in precisions}
+    reports = [_run_child(args, system, p) for p in precisions for system in args.systems]
+    for precision, peak in peaks.items():
+        again = _run_child(args, "peak", precision)
+        peak["peak_gflops"] = max(peak["peak_gflops"], again["peak_gflops"])
+    by_name = {(report["system"], report["precision"]): report for report in reports}
     print(
         f"{args.task.upper()} train, {reports[0]['examples']} examples, MiniLM, batch {BATCH}, max length "
-        f"{MAX_LENGTH}, one epoch, {args.precision}; {cpu_name()}; {reports[0]['threads']} threads"
+        f"{MAX_LENGTH}, one epoch; {cpu_name()}; {reports[0]['threads']} threads"
     )
+    peak = next(iter(peaks.values()))
     print(
-        f"matrix-multiply peak {peak['peak_gflops']:.0f} GFLOP/s ({args.precision}); the epoch: "
-        f"{peak['tokens']:.0f} real tokens, {peak['flops'] / 1e12:.1f} TFLOP of model FLOPs"
+        "matrix-multiply peak "
+        + ", ".join(f"{p['peak_gflops']:.0f} GFLOP/s ({name})" for name, p in peaks.items())
+        + f"; the epoch: {peak['tokens']:.0f} real tokens, {peak['flops'] / 1e12:.1f} TFLOP of model FLOPs"
     )
-    print("| system | examples/s | vs HF Trainer | vs bare loop | peak RSS | MFU |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| system | precision | examples/s | vs HF Trainer | vs bare loop | vs its fp32 | peak RSS | MFU |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for report in reports:
-        speed = report["examples_per_s"]
+        speed, precision = report["examples_per_s"], report["precision"]
         ratios = [
-            f"{speed / by_name[base]['examples_per_s']:.2f}x" if base in by_name else "-"
-            for base in ("hf", "bare")
+            f"{speed / by_name[key]['examples_per_s']:.2f}x" if key in by_name else "-"
+            for key in (("hf", precision), ("bare", precision), (report["system"], "fp32"))
         ]
-        memory = f"{report['peak_rss_gb']:.2f} GB"
-        mfu = peak["flops"] / report["seconds"] / (peak["peak_gflops"] * 1e9)
-        print(f"| {report['system']} | {speed:.1f} | {ratios[0]} | {ratios[1]} | {memory} | {mfu:.1%} |")
+        mfu = peak["flops"] / report["seconds"] / (peaks[precision]["peak_gflops"] * 1e9)
+        cells = [report["system"], precision, f"{speed:.1f}", *ratios, f"{report['peak_rss_gb']:.2f} GB"]
+        print(f"| {' | '.join(cells)} | {mfu:.1%} |")
 
 
 if __name__ == "__main__":
