@@ -9,6 +9,9 @@ is measured side by side by bench/bench_adversarial.py instead). Finished runs a
 ones resumed, so the sweep can be stopped and started again; ``--report`` prints the table of
 the runs finished so far without training anything.
 
+Every run is in fp32 (SMART's perturbations need it, see docs/adversarial.md, and the rows
+must differ only in the objective), whatever ``precision: 'auto'`` would pick on the machine.
+
     python experiments/adversarial_results.py --runs runs/adversarial --seeds 1 2 3 --ner > table.md
 """
 
@@ -32,6 +35,10 @@ SMART = "{type: 'smart'}"
 SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
 
 
+FP32 = ["-A", "precision=fp32"]
+"""Every run in fp32, on every machine."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_arguments(parser, holding="glue/ and NCBI-disease-IOB/")
@@ -45,7 +52,7 @@ def main() -> None:
     limits, limit_code = parse_limits(args.limits)
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
-        common = seed_tlas(args.data_root, seed, args.epochs)
+        common = [*seed_tlas(args.data_root, seed, args.epochs), *FP32]
         for task in args.tasks:
             single = single_task_tlas(common, task, limits)
             sweep.add(
@@ -77,7 +84,7 @@ def main() -> None:
         )
     if args.ner:
         for seed in args.ner_seeds or args.seeds:
-            ner = ner_tlas(args.data_root, seed, args.epochs)
+            ner = [*ner_tlas(args.data_root, seed, args.epochs), *FP32]
             sweep.add("NER", f"ncbi-seed{seed}", "configs/bio/ner.jsonnet", ner, ["ncbi"])
             smart = [*ner, "--tla-code", f"objective={SMART}"]
             sweep.add("NER + SMART", f"ncbi-smart-seed{seed}", "configs/bio/ner.jsonnet", smart, ["ncbi"])

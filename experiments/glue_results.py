@@ -12,6 +12,7 @@ interrupted sweep continues where it stopped.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -144,24 +145,67 @@ def table(scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str
     return "\n".join(lines)
 
 
+RECORDS = ROOT / "experiments" / "records"
+"""Where sweeps keep the best dev scores of their finished runs, in git: a run directory lives on
+one machine and is lost with it, and the record lets a sweep go on elsewhere."""
+
+
+def _portable(tlas: list[str]) -> list[str]:
+    """The TLAs without the data root, which differs between machines but not the run."""
+    pairs = list(zip(tlas[::2], tlas[1::2], strict=True))
+    return [part for flag, value in pairs if not value.startswith("data_root=") for part in (flag, value)]
+
+
+def _cpu() -> str:
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.is_file() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
+
+
 class Sweep:
-    """Runs (or, with ``report``, only looks up) the settings and collects their scores."""
+    """Runs (or, with ``report``, only looks up) the settings and collects their scores.
+
+    A finished run's best dev scores are also written to ``experiments/records/RUNS/NAME.json``
+    (``RUNS`` the name of the runs folder), with its config and TLAs; a run with a matching
+    record is not trained again, wherever its run directory is.
+    """
 
     def __init__(self, runs: Path, report: bool) -> None:
         self.runs, self.report = runs, report
         self.scores: dict[tuple[str, str], list[dict[str, float]]] = {}
 
     def add(self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str]) -> None:
-        """Train (unless reporting) ``name`` and record its best dev scores under ``setting``."""
-        run_dir = self.runs / name
-        run_files = RunDirectory(run_dir)
-        if self.report and not (
-            run_files.config.is_file() and _finished(run_files) and run_files.has_model()
-        ):
-            return
-        best = run(config, run_dir, tlas)
+        """Train (unless reporting or recorded) ``name``; record its best dev scores under ``setting``."""
+        best = self._recorded(name, config, tlas)
+        if best is None:
+            run_dir = self.runs / name
+            run_files = RunDirectory(run_dir)
+            if self.report and not (
+                run_files.config.is_file() and _finished(run_files) and run_files.has_model()
+            ):
+                return
+            best = run(config, run_dir, tlas)
+            self._record(name, config, tlas, best)
         for task in tasks:
             self.scores.setdefault((setting, task), []).append(best[task])
+
+    def _record_path(self, name: str) -> Path:
+        return RECORDS / self.runs.name / f"{name}.json"
+
+    def _recorded(self, name: str, config: str, tlas: list[str]) -> dict[str, dict[str, float]] | None:
+        path = self._record_path(name)
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        if record["config"] != config or record["tlas"] != _portable(tlas):
+            raise SystemExit(f"{path} records {name} with other settings; remove it to train again")
+        return dict(record["dev"])
+
+    def _record(self, name: str, config: str, tlas: list[str], best: dict[str, dict[str, float]]) -> None:
+        path = self._record_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"config": config, "tlas": _portable(tlas), "dev": best, "cpu": _cpu()}
+        path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def add_sweep_arguments(parser: argparse.ArgumentParser, *, tasks: list[str], limits: list[str]) -> None:

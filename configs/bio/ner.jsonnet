@@ -7,6 +7,7 @@
 // folder, or a whole encoder config, e.g. a BiLSTM over spaCy's words (needs `mtdnn[lstm]`):
 //   --tla-code "encoder={type: 'lstm', tokenizer: 'words', hidden_size: 256}" --tla-code lr=1e-3
 // `encoder_options` adds settings to a pretrained encoder (e.g. {num_layers: 3}).
+// `precision` is trainer.precision ('auto' by default; the results drivers pass 'fp32').
 local bio = import 'bio.libsonnet';
 
 function(
@@ -20,6 +21,7 @@ function(
   train_limit=null,
   seed=13,
   objective=null,
+  precision='auto',
   encoder_options={},
 ) {
   seed: seed,
@@ -33,6 +35,7 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',
+    precision: precision,
     [if objective != null then 'objective']: objective,
   },
 }

@@ -6,6 +6,7 @@
 // (e.g. SST-2 for time); `sampler` names a sampler without options (shuffle_all is Algorithm 1); `objective` a
 // training objective (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md); `encoder_options`
 // more settings of the hf encoder (e.g. --tla-code "encoder_options={num_layers: 3}").
+// `precision` is trainer.precision ('auto' by default; the results drivers pass 'fp32').
 local glue = import 'glue.libsonnet';
 local mlm = import 'mlm.libsonnet';
 
@@ -21,6 +22,7 @@ function(
   mlm_auxiliary=false,
   seed=13,
   objective=null,
+  precision='auto',
   encoder_options={},
 ) {
   seed: seed,
@@ -34,6 +36,7 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',  // mean over the tasks of each task's main metric
+    precision: precision,
     [if objective != null then 'objective']: objective,
   },
 }
