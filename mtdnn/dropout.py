@@ -1,7 +1,7 @@
 """Dropout that draws its masks cheaply on the CPU (``trainer.fast_dropout``, on by default).
 
 torch's CPU dropout draws one Bernoulli number per element, and in a Transformer's training step
-that is the largest cost after the matrix products: on a 2-core Xeon, MiniLM on RTE in bf16,
+that is the largest single cost: on a 2-core Xeon, MiniLM on RTE in bf16,
 ``aten::bernoulli_`` took a quarter of the step, most of it for the attention probabilities
 (batch x heads x length x length per layer). Here one 64-bit random integer gives the masks of
 four elements (16 bits each): drawing and applying the masks took 16 against 44 ms for
