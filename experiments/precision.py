@@ -19,7 +19,7 @@ import statistics
 
 import torch
 from encoder_comparison import epoch_seconds
-from glue_results import _mean_std, add_run_arguments, run
+from glue_results import _cpu, _mean_std, add_run_arguments, run
 
 from mtdnn.training.device import native_bf16, select_device
 
@@ -61,7 +61,7 @@ def main() -> None:
     name = (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
-        else torch.backends.cpu.get_cpu_capability()
+        else f"{_cpu()} ({torch.backends.cpu.get_cpu_capability()})"
     )
     print(
         f"{args.task}, {args.train_limit or 'all'} training examples, {args.epochs} epochs, "
