@@ -192,7 +192,9 @@ def _edit_json(text: bytes, path: tuple[int, ...], token: Token | None, *, inden
         del parent[key]
     else:
         parent[key] = SENTINEL
-    dumped = json.dumps(root["root"], ensure_ascii=False, indent=indent).encode("utf-8")
+    # an earlier edit may have left a lone surrogate (the escape "\ud800"): written out as it is,
+    # it makes bytes that are not UTF-8, one more broken input for the reader
+    dumped = json.dumps(root["root"], ensure_ascii=False, indent=indent).encode("utf-8", "surrogatepass")
     if token is not None:
         dumped = dumped.replace(json.dumps(SENTINEL).encode("utf-8"), _token_bytes(token), 1)
     return dumped + text[len(body) :]
