@@ -9,12 +9,13 @@ Two parts, each in this one process, one after the other:
   batches of 32, fused AdamW) with the model as loaded and with ``use_fast_dropout`` applied, in
   fp32 and under bf16 autocast (emulated, so slow, where the CPU has no native bf16).
 
-    python bench/bench_dropout.py [--batches 25]
+    python bench/bench_dropout.py [--batches 25] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import os
 import time
@@ -41,8 +42,13 @@ def _milliseconds(function: Callable[[int], object], repeats: int = 16) -> float
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def _step_seconds(model: torch.nn.Module, batches: list[Batch], *, bf16: bool, fast: bool) -> float:
-    """Mean seconds of a training step over ``batches`` (after one untimed step)."""
+def _step_seconds(
+    model: torch.nn.Module, batches: list[Batch], *, bf16: bool, fast: bool, profile: bool = False
+) -> float:
+    """Mean seconds of a training step over ``batches`` (after one untimed step).
+
+    ``profile``: also print torch's profile of the timed steps (the ops with the most own time).
+    """
     head = torch.nn.Linear(model.config.hidden_size, 2)
     parameters = [*model.parameters(), *head.parameters()]
     optimizer = torch.optim.AdamW(parameters, lr=5e-5, fused=True)
@@ -59,16 +65,25 @@ def _step_seconds(model: torch.nn.Module, batches: list[Batch], *, bf16: bool, f
         optimizer.zero_grad(set_to_none=True)
 
     step(*batches[0])  # warm-up
+    profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
     started = time.perf_counter()
-    for batch in batches[1:]:
-        step(*batch)
-    return (time.perf_counter() - started) / (len(batches) - 1)
+    with profiler if profile else contextlib.nullcontext():
+        for batch in batches[1:]:
+            step(*batch)
+    seconds = (time.perf_counter() - started) / (len(batches) - 1)
+    if profile:
+        print(f"profile: {'bf16' if bf16 else 'fp32'}, {'fast_dropout' if fast else 'torch dropout'}")
+        print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+    return seconds
 
 
 def main() -> None:
     shared = Path(os.environ.get("MTDNN_SHARED_DATA", ROOT.parent / "shared" / "data"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=25, help="RTE batches of 32 per timing")
+    parser.add_argument(
+        "--profile", action="store_true", help="print torch's profile of each step timing (slower)"
+    )
     parser.add_argument("--data-root", type=Path, default=shared, help="the folder holding glue/")
     args = parser.parse_args()
     from transformers import AutoModel, AutoTokenizer
@@ -106,7 +121,7 @@ def main() -> None:
             if fast:
                 use_fast_dropout(model)
             torch.manual_seed(13)
-            seconds.append(_step_seconds(model, batches, bf16=bf16, fast=fast))
+            seconds.append(_step_seconds(model, batches, bf16=bf16, fast=fast, profile=args.profile))
         name = "bf16" if bf16 else "fp32"
         print(f"| {name} | {seconds[0]:.3f} | {seconds[1]:.3f} | {seconds[0] / seconds[1]:.2f}x |")
 
