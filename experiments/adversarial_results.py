@@ -35,10 +35,6 @@ SMART = "{type: 'smart'}"
 SMART_PROXIMAL = "{type: 'proximal', mu: 1.0, inner: {type: 'smart'}}"
 
 
-FP32 = ["-A", "precision=fp32"]
-"""Every run in fp32, on every machine."""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_run_arguments(parser, holding="glue/ and NCBI-disease-IOB/")
@@ -52,7 +48,7 @@ def main() -> None:
     limits, limit_code = parse_limits(args.limits)
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
-        common = [*seed_tlas(args.data_root, seed, args.epochs), *FP32]
+        common = seed_tlas(args.data_root, seed, args.epochs)
         for task in args.tasks:
             single = single_task_tlas(common, task, limits)
             sweep.add(
@@ -84,7 +80,7 @@ def main() -> None:
         )
     if args.ner:
         for seed in args.ner_seeds or args.seeds:
-            ner = [*ner_tlas(args.data_root, seed, args.epochs), *FP32]
+            ner = ner_tlas(args.data_root, seed, args.epochs)
             sweep.add("NER", f"ncbi-seed{seed}", "configs/bio/ner.jsonnet", ner, ["ncbi"])
             smart = [*ner, "--tla-code", f"objective={SMART}"]
             sweep.add("NER + SMART", f"ncbi-smart-seed{seed}", "configs/bio/ner.jsonnet", smart, ["ncbi"])

@@ -226,8 +226,13 @@ def parse_limits(items: list[str]) -> tuple[dict[str, str], str]:
 
 
 def seed_tlas(data_root: str, seed: int, epochs: int) -> list[str]:
-    """The TLAs every run of a seed shares: the data root, the seed and the epochs."""
-    return ["-A", f"data_root={data_root}", "--tla-code", f"seed={seed}", "--tla-code", f"epochs={epochs}"]
+    """The TLAs every run of a seed shares: the data root, the seed, the epochs and fp32.
+
+    Results runs are pinned to fp32 whatever ``precision: 'auto'`` would pick on the machine, so
+    that a table's runs agree wherever they were trained and the drivers can share runs.
+    """
+    data = ["-A", f"data_root={data_root}", "--tla-code", f"seed={seed}", "--tla-code", f"epochs={epochs}"]
+    return [*data, "-A", "precision=fp32"]
 
 
 def ner_tlas(data_root: str, seed: int, epochs: int, corpus: str = "NCBI-disease-IOB") -> list[str]:

@@ -6,6 +6,7 @@
 //   -A tokenizer=all_minilm_l6_v2 -A embeddings_from=all_minilm_l6_v2
 // `objective` is a training objective, e.g. a distillation strategy (docs/distillation.md):
 //   --tla-code "objective={type: 'hinton', targets: 'targets.safetensors'}"
+// `precision` is trainer.precision ('auto' by default; the results drivers pass 'fp32').
 local glue = import 'glue.libsonnet';
 
 function(
@@ -23,6 +24,7 @@ function(
   dev='dev.tsv',
   init_from=null,
   seed=13,
+  precision='auto',
   objective=null,
 ) {
   seed: seed,
@@ -43,6 +45,7 @@ function(
     epochs: epochs,
     optimizer: { type: 'adamw', lr: lr },
     validation_metric: 'mean',  // with one task: that task's main metric
+    precision: precision,
     [if objective != null then 'objective']: objective,
   },
 }

@@ -5,6 +5,7 @@
 // `init_from` a multi-task run to fine-tune from (MT-DNN's second stage); `objective` a training objective
 // (e.g. --tla-code "objective={type: 'smart'}"; see docs/adversarial.md); `encoder_options` more settings of the
 // hf encoder (e.g. --tla-code "encoder_options={num_layers: 3}" for a 3-layer MiniLM student).
+// `precision` is trainer.precision ('auto' by default; the results drivers pass 'fp32').
 local glue = import 'glue.libsonnet';
 
 function(
@@ -19,7 +20,7 @@ function(
   dev='dev.tsv',
   init_from=null,
   seed=13,
-  precision='fp32',
+  precision='auto',
   objective=null,
   encoder_options={},
 ) {
