@@ -43,15 +43,20 @@ def test_neighbouring_masks_are_independent() -> None:
         assert abs(both - 0.25) < 0.005, lag
 
 
-def test_the_gradient_passes_exactly_where_the_output_kept_the_input() -> None:
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16, torch.float64])
+def test_the_gradient_passes_exactly_where_the_output_kept_the_input(dtype: torch.dtype) -> None:
     torch.manual_seed(3)
-    tensor = torch.randn(64, 50, requires_grad=True)
+    tensor = torch.randn(64, 50, dtype=dtype, requires_grad=True)
     out = fast_dropout(tensor, 0.2)
+    assert out.dtype == dtype
+    # what the backward pass keeps: the bool mask, one byte per element
+    assert [saved.dtype for saved in out.grad_fn.saved_tensors] == [torch.bool]  # type: ignore[union-attr]
     upstream = torch.randn_like(out)
     out.backward(upstream)
     assert tensor.grad is not None
     kept = out != 0
     scale = fast._threshold(0.2)[1]
+    # exactly a product with the scale (in 16 bits too, where the scale itself would round)
     assert torch.equal(tensor.grad, torch.where(kept, upstream * scale, torch.zeros_like(upstream)))
     assert torch.equal(out, torch.where(kept, tensor.detach() * scale, torch.zeros_like(out)))
 
@@ -116,11 +121,11 @@ def test_a_hugging_face_model_gets_the_masks_in_every_dropout_and_in_its_attenti
             module.p = 0.1 if name.endswith("attention.self.dropout") else 0.0
     calls: list[float] = []
 
-    def unmasked(tensor: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    def unmasked(tensor: torch.Tensor, p: float) -> tuple[torch.Tensor, float]:
         calls.append(p)
-        return tensor
+        return tensor, 1.0
 
-    monkeypatch.setattr(fast, "fast_dropout", unmasked)
+    monkeypatch.setattr(fast, "_unscaled_dropout", unmasked)
     model.train()
     trained = model(**inputs).last_hidden_state
     assert [p for p in calls if p] == [0.1] * model.config.num_hidden_layers
@@ -157,6 +162,7 @@ def test_every_encoder_family_trains_through_the_masks_and_evaluates_as_before(
     real = inputs["attention_mask"].bool()
     assert not torch.allclose(trained[real], expected[real], atol=1e-3)  # the masks were applied
     monkeypatch.setattr(fast, "fast_dropout", lambda tensor, p, training=True: tensor)
+    monkeypatch.setattr(fast, "_unscaled_dropout", lambda tensor, p: (tensor, 1.0))
     torch.testing.assert_close(model(**inputs).last_hidden_state[real], expected[real], rtol=1e-5, atol=1e-5)
 
 
@@ -172,9 +178,9 @@ def test_the_trainer_uses_the_masks_unless_told_not_to(
     drawn: list[int] = []
     forward = fast._FastDropout.forward
 
-    def counting(ctx: Any, tensor: torch.Tensor, p: float) -> torch.Tensor:
+    def counting(ctx: Any, tensor: torch.Tensor, p: float, scaled: bool) -> torch.Tensor:
         drawn.append(tensor.numel())
-        return forward(ctx, tensor, p)
+        return forward(ctx, tensor, p, scaled)
 
     monkeypatch.setattr(fast._FastDropout, "forward", staticmethod(counting))
     config = quickstart_config(repo_root, tiny_bert, fast_dropout=fast_dropout)
