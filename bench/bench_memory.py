@@ -4,9 +4,12 @@ The job of ``bench_training.py`` (MiniLM, batch 32, max length 128, one epoch) o
 ``--examples`` RTE pairs, with the options ``pad_to_multiple_of`` (the ``hf`` encoder) and the
 ``trim_memory`` callback varied. Each variant runs in its own process, one after another, and
 reports examples/s, the peak RSS after the first and the 20th optimizer step, and the peak RSS of
-the whole process.
+the whole process. Padding every batch to 128 tokens (almost all of RTE's pairs reach the
+maximum length of 128 in a batch of random pairs, so that is the HF Trainer's shape) shows what
+the many batch shapes of length buckets cost in memory. ``--variants`` picks some; ``--precision``
+is the trainer's.
 
-    python bench/bench_memory.py [--examples 1280]
+    python bench/bench_memory.py [--examples 1280] [--precision fp32] [--variants NAME ...]
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from typing import Any
 from bench_training import cpu_name, run_mtdnn
 
 ROOT = Path(__file__).resolve().parents[1]
-# label -> (pad_to_multiple_of, trim every N steps or None)
-VARIANTS: dict[str, tuple[int, int | None]] = {
-    "as shipped": (1, None),
-    "padded to a multiple of 16": (16, None),
-    "trim every step": (1, 1),
-    "trim every 10 steps": (1, 10),
-    "padded to 16, trim every 10 steps": (16, 10),
+# name -> (label, pad_to_multiple_of, trim every N steps or None)
+VARIANTS: dict[str, tuple[str, int, int | None]] = {
+    "shipped": ("as shipped", 1, None),
+    "pad16": ("padded to a multiple of 16", 16, None),
+    "trim1": ("trim every step", 1, 1),
+    "trim10": ("trim every 10 steps", 1, 10),
+    "pad16-trim10": ("padded to 16, trim every 10 steps", 16, 10),
+    "pad128": ("padded to 128 (one batch shape, as the HF Trainer's)", 128, None),
 }
 
 
@@ -40,7 +44,7 @@ def peak_gb() -> float:
 def child(args: argparse.Namespace) -> None:
     from mtdnn.training.callbacks import Callback
 
-    pad, trim = VARIANTS[args.child]
+    _, pad, trim = VARIANTS[args.child]
     peaks: dict[str, float] = {}
 
     class PeakAfterSteps(Callback):
@@ -49,7 +53,13 @@ def child(args: argparse.Namespace) -> None:
                 peaks[f"step {state.global_step}"] = peak_gb()
 
     examples, seconds = run_mtdnn(
-        args.data_root, "rte", "fp32", args.examples, pad=pad, trim_every=trim, callbacks=[PeakAfterSteps()]
+        args.data_root,
+        "rte",
+        args.precision,
+        args.examples,
+        pad=pad,
+        trim_every=trim,
+        callbacks=[PeakAfterSteps()],
     )
     print(
         "REPORT " + json.dumps({"speed": examples / seconds, "peaks": peaks, "peak": peak_gb()}), flush=True
@@ -61,23 +71,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=1280, help="RTE training pairs")
     parser.add_argument("--data-root", type=Path, default=shared, help="the folder holding glue/")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    parser.add_argument(
+        "--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), help="by name"
+    )
     parser.add_argument("--child", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
     rows = []
-    for variant in VARIANTS:
+    for variant in args.variants:
         print(f"running {variant} ...", file=sys.stderr, flush=True)
         command = [sys.executable, __file__, "--child", variant, "--examples", str(args.examples)]
+        command += ["--precision", args.precision]
         finished = subprocess.run(
             [*command, "--data-root", str(args.data_root)], capture_output=True, text=True, check=False
         )
         lines = [line for line in finished.stdout.splitlines() if line.startswith("REPORT ")]
         if finished.returncode != 0 or not lines:
             raise SystemExit(f"{variant} failed:\n{finished.stderr[-3000:]}")
-        rows.append((variant, json.loads(lines[-1].removeprefix("REPORT "))))
-    print(f"RTE, {args.examples} training pairs, MiniLM, one epoch, fp32; {cpu_name()}")
+        rows.append((VARIANTS[variant][0], json.loads(lines[-1].removeprefix("REPORT "))))
+    print(f"RTE, {args.examples} training pairs, MiniLM, one epoch, {args.precision}; {cpu_name()}")
     print("| variant | examples/s | peak RSS after step 1 | after step 20 | whole process |")
     print("| --- | --- | --- | --- | --- |")
     for variant, report in rows:
