@@ -43,23 +43,28 @@ def main() -> None:
     sweep = Sweep(args.runs, args.report)
     for seed in args.seeds:
         common = seed_tlas(args.data_root, seed, args.epochs)
+        name = "-".join(args.tasks)
+        targets = args.runs / f"targets-{name}-seed{seed}.safetensors"
+        students = {
+            setting: f"distill-{'anneal' if 'annealing' in setting else 'fixed'}-{name}-seed{seed}"
+            for setting in SETTINGS
+        }
+        needed = not targets.is_file() and not all(map(sweep.recorded, students.values()))
         teachers = []
         for task in args.tasks:
             single = single_task_tlas(common, task, limits)
-            sweep.add(
-                "single-task", f"single-{task}-seed{seed}", "configs/glue/single_task.jsonnet", single, [task]
-            )
-            teachers.append(args.runs / f"single-{task}-seed{seed}")
+            config = "configs/glue/single_task.jsonnet"
+            run_name = f"single-{task}-seed{seed}"
+            sweep.add("single-task", run_name, config, single, [task], model=needed)
+            teachers.append(args.runs / run_name)
         multi = [*common, "-A", f"tasks={','.join(args.tasks)}", "--tla-code", f"limits={limit_code}"]
-        name = "-".join(args.tasks)
         sweep.add(
             "multi-task", f"multitask-{name}-seed{seed}", "configs/glue/multitask.jsonnet", multi, args.tasks
         )
-        targets = args.runs / f"targets-{name}-seed{seed}.safetensors"
-        if not soft_targets(teachers, targets, report=args.report):
+        if needed and not soft_targets(teachers, targets, report=args.report):
             continue
         for setting, objective in SETTINGS.items():
-            run_name = f"distill-{'anneal' if 'annealing' in setting else 'fixed'}-{name}-seed{seed}"
+            run_name = students[setting]
             tlas = [*multi, "--tla-code", "objective=" + objective % targets]
             sweep.add(setting, run_name, "configs/glue/multitask.jsonnet", tlas, args.tasks)
     print("\n".join(score_rows(sweep.scores, args.tasks, ["single-task", "multi-task", *SETTINGS])))

@@ -67,6 +67,11 @@ def _finished(run: RunDirectory) -> bool:
     return bool(records) and records[-1]["epoch"] >= run.read_config()["trainer"]["epochs"]
 
 
+def _has_finished_model(run_dir: Path) -> bool:
+    run_files = RunDirectory(run_dir)
+    return run_files.config.is_file() and _finished(run_files) and run_files.has_model()
+
+
 def add_run_arguments(parser: argparse.ArgumentParser, *, holding: str) -> None:
     """``--runs`` (the folder of all run directories) and ``--data-root`` (the shared data)."""
     parser.add_argument("--runs", type=Path, required=True, help="folder for all run directories")
@@ -174,20 +179,36 @@ class Sweep:
         self.runs, self.report = runs, report
         self.scores: dict[tuple[str, str], list[dict[str, float]]] = {}
 
-    def add(self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str]) -> None:
-        """Train (unless reporting or recorded) ``name``; record its best dev scores under ``setting``."""
+    def add(
+        self, setting: str, name: str, config: str, tlas: list[str], tasks: list[str], *, model: bool = False
+    ) -> None:
+        """Train (unless reporting or recorded) ``name``; record its best dev scores under ``setting``.
+
+        With ``model`` (a teacher whose soft targets are still to be computed) a recorded run whose
+        directory is gone, trained on another machine, is trained again here. Its table score stays
+        the recorded one; the new run's scores and CPU are added to the record under ``retrained``,
+        which shows how far a run moves between machines.
+        """
         best = self._recorded(name, config, tlas)
+        run_dir = self.runs / name
+        if best is not None and model and not self.report and not _has_finished_model(run_dir):
+            again = run(config, run_dir, tlas)
+            path = self._record_path(name)
+            record = json.loads(path.read_text())
+            record.setdefault("retrained", []).append({"cpu": _cpu(), "dev": again})
+            path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+            print(f"{name}: recorded {best}, trained again here {again}", file=sys.stderr)
         if best is None:
-            run_dir = self.runs / name
-            run_files = RunDirectory(run_dir)
-            if self.report and not (
-                run_files.config.is_file() and _finished(run_files) and run_files.has_model()
-            ):
+            if self.report and not _has_finished_model(run_dir):
                 return
             best = run(config, run_dir, tlas)
             self._record(name, config, tlas, best)
         for task in tasks:
             self.scores.setdefault((setting, task), []).append(best[task])
+
+    def recorded(self, name: str) -> bool:
+        """Whether ``name`` has a record (its settings are checked when it is added)."""
+        return self._record_path(name).is_file()
 
     def _record_path(self, name: str) -> Path:
         return RECORDS / self.runs.name / f"{name}.json"
