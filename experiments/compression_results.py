@@ -60,40 +60,62 @@ def main() -> None:
     sweep = Sweep(args.runs, args.report)
     task, runs = args.task, args.runs
 
+    ensemble_label = f"{len(args.seeds)} MiniLM seeds"
+    seeds = {"MPNet": args.teacher_seeds, ensemble_label: args.seeds}
+    targets = {  # named after their teachers' seeds, so that other --seeds never reuse them
+        label: runs / f"targets-{_stem(label)}-{task}-seeds{'-'.join(map(str, seeds[label]))}.safetensors"
+        for label in seeds
+    }
+    stems = {"MiniLM-6": task, "MiniLM-3": f"minilm3-{task}", "BiLSTM": f"lstm-{task}"}
+    # a teacher's model is needed while its targets are missing and a student of them is unrecorded
+    need = {
+        label: not path.is_file()
+        and not all(
+            sweep.recorded(f"distill-{_stem(label)}-{stem}-seed{seed}")
+            for seed in args.seeds
+            for stem in stems.values()
+        )
+        for label, path in targets.items()
+    }
+    ensemble_dev = targets[ensemble_label].with_suffix(".dev.safetensors")
+    ensemble_name = f"ensemble-{task}-seeds{'-'.join(map(str, args.seeds))}"
+    need_dev = not ensemble_dev.is_file() and not sweep.recorded(ensemble_name)
     mpnet = []
     for seed in args.teacher_seeds:
         tlas = [*single_task_tlas(seed_tlas(args.data_root, seed, args.epochs), task, limits)]
         tlas += ["-A", "encoder=all_mpnet_base_v2"]
         name = f"single-mpnet-{task}-seed{seed}"
-        sweep.add("teacher: all-mpnet-base-v2", name, SINGLE, tlas, [task])
+        sweep.add("teacher: all-mpnet-base-v2", name, SINGLE, tlas, [task], model=need["MPNet"])
         mpnet.append(runs / name)
     ensemble = []
     for seed in args.seeds:
         common = seed_tlas(args.data_root, seed, args.epochs)
         name = f"single-{task}-seed{seed}"
-        sweep.add("student: MiniLM-6", name, SINGLE, single_task_tlas(common, task, limits), [task])
+        tlas = single_task_tlas(common, task, limits)
+        sweep.add("student: MiniLM-6", name, SINGLE, tlas, [task], model=need[ensemble_label] or need_dev)
         ensemble.append(runs / name)
-    teachers = {"MPNet": mpnet, f"{len(ensemble)} MiniLM seeds": ensemble}
-    seeds = {"MPNet": args.teacher_seeds, f"{len(ensemble)} MiniLM seeds": args.seeds}
-    targets = {  # named after their teachers' seeds, so that other --seeds never reuse them
-        label: runs / f"targets-{_stem(label)}-{task}-seeds{'-'.join(map(str, seeds[label]))}.safetensors"
-        for label in teachers
+    teachers = {"MPNet": mpnet, ensemble_label: ensemble}
+    ready = {
+        label: not need[label] or soft_targets(teachers[label], path, report=args.report)
+        for label, path in targets.items()
     }
-    ready = {label: soft_targets(teachers[label], p, report=args.report) for label, p in targets.items()}
-    ensemble_dev = targets[f"{len(ensemble)} MiniLM seeds"].with_suffix(".dev.safetensors")
-    if soft_targets(ensemble, ensemble_dev, report=args.report, split="dev"):
-        sweep.scores[("teacher: ensemble of " + f"{len(ensemble)} MiniLM seeds", task)] = [
-            {MAIN[task]: ensemble_accuracy(ensemble_dev, task)}
-        ]
+    dev_ready = not need_dev or soft_targets(ensemble, ensemble_dev, report=args.report, split="dev")
+    sweep.add_derived(
+        "teacher: ensemble of " + ensemble_label,
+        ensemble_name,
+        task,
+        [path.name for path in ensemble],
+        (lambda: {MAIN[task]: ensemble_accuracy(ensemble_dev, task)}) if dev_ready else None,
+    )
 
     for seed in args.seeds:
         common = seed_tlas(args.data_root, seed, args.epochs)
         single = single_task_tlas(common, task, limits)
         lstm = [*single_task_tlas(seed_tlas(args.data_root, seed, args.lstm_epochs), task, limits)]
         students = {
-            "MiniLM-6": (f"{task}", SINGLE, single),
-            "MiniLM-3": (f"minilm3-{task}", SINGLE, [*single, "--tla-code", f"encoder_options={MINILM3}"]),
-            "BiLSTM": (f"lstm-{task}", LSTM, lstm),
+            "MiniLM-6": (stems["MiniLM-6"], SINGLE, single),
+            "MiniLM-3": (stems["MiniLM-3"], SINGLE, [*single, "--tla-code", f"encoder_options={MINILM3}"]),
+            "BiLSTM": (stems["BiLSTM"], LSTM, lstm),
         }
         for student, (stem, config, tlas) in students.items():
             if student != "MiniLM-6":  # MiniLM-6 without a teacher is the ensemble's member above
@@ -124,9 +146,13 @@ def ner(sweep: Sweep, args: argparse.Namespace) -> dict[str, list[dict[str, floa
     for seed in args.ner_seeds:
         teacher = f"ncbi-seed{seed}"
         tlas = ner_tlas(args.data_root, seed, args.epochs)
-        sweep.add("teacher: MiniLM-6", teacher, NER, tlas, [NER_TASK])
         targets = runs / f"targets-ncbi-seed{seed}.safetensors"
-        ready = soft_targets([runs / teacher], targets, report=args.report)
+        stems = ("minilm3", "lstm")
+        needed = not targets.is_file() and not all(
+            sweep.recorded(f"distill-ncbi-{s}-seed{seed}") for s in stems
+        )
+        sweep.add("teacher: MiniLM-6", teacher, NER, tlas, [NER_TASK], model=needed)
+        ready = not needed or soft_targets([runs / teacher], targets, report=args.report)
         lstm = [*ner_tlas(args.data_root, seed, args.lstm_epochs), "--tla-code", f"encoder={LSTM_NER}"]
         students = {
             "MiniLM-3": ("minilm3", [*tlas, "--tla-code", f"encoder_options={MINILM3}"]),

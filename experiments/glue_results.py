@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mtdnn.rundir import RunDirectory
@@ -204,6 +205,26 @@ class Sweep:
             best = run(config, run_dir, tlas)
             self._record(name, config, tlas, best)
         for task in tasks:
+            self.scores.setdefault((setting, task), []).append(best[task])
+
+    def add_derived(
+        self,
+        setting: str,
+        name: str,
+        task: str,
+        sources: list[str],
+        compute: Callable[[], dict[str, float]] | None,
+    ) -> None:
+        """A score computed from other runs (an ensemble's), recorded like a run's under ``name``.
+
+        ``compute`` is None while its inputs are missing; a recorded score needs no inputs.
+        """
+        tlas = [part for source in sources for part in ("--from", source)]
+        best = self._recorded(name, "derived", tlas)
+        if best is None and compute is not None:
+            best = {task: compute()}
+            self._record(name, "derived", tlas, best)
+        if best is not None:
             self.scores.setdefault((setting, task), []).append(best[task])
 
     def recorded(self, name: str) -> bool:
