@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -39,3 +40,50 @@ def test_a_recorded_run_is_reused_anywhere_and_a_changed_one_refused(
     changed = [*tlas[:4], "-A", "precision=bf16"]
     with pytest.raises(SystemExit, match="records single-rte-seed1 with other settings"):
         sweep.add("single-task", "single-rte-seed1", "configs/glue/single_task.jsonnet", changed, ["rte"])
+
+
+def test_a_teacher_whose_directory_is_gone_is_trained_again_and_the_record_keeps_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(glue_results, "RECORDS", tmp_path / "records")
+    scores = iter([0.61, 0.59])
+    trained: list[Path] = []
+
+    def train(config: str, run_dir: Path, tlas: list[str]) -> dict[str, dict[str, float]]:
+        trained.append(run_dir)
+        return {"rte": {"accuracy": next(scores)}}
+
+    monkeypatch.setattr(glue_results, "run", train)
+    tlas = ["--tla-code", "seed=1"]
+    config = "configs/glue/single_task.jsonnet"
+    glue_results.Sweep(tmp_path / "a" / "runs", report=False).add("single-task", "rte", config, tlas, ["rte"])
+    # on another machine the record alone serves a table, but a teacher needed for targets is trained
+    elsewhere = glue_results.Sweep(tmp_path / "b" / "runs", report=False)
+    elsewhere.add("single-task", "rte", config, tlas, ["rte"])
+    assert len(trained) == 1
+    elsewhere.add("teachers", "rte", config, tlas, ["rte"], model=True)
+    assert trained[-1] == tmp_path / "b" / "runs" / "rte"
+    assert elsewhere.scores[("teachers", "rte")] == [{"accuracy": 0.61}]  # the table keeps the record
+    record = json.loads((tmp_path / "records" / "runs" / "rte.json").read_text())
+    assert record["dev"] == {"rte": {"accuracy": 0.61}}
+    assert [again["dev"] for again in record["retrained"]] == [{"rte": {"accuracy": 0.59}}]
+    # a report never trains
+    report = glue_results.Sweep(tmp_path / "c" / "runs", report=True)
+    report.add("t", "rte", config, tlas, ["rte"], model=True)
+    assert len(trained) == 2
+
+
+def test_a_derived_score_is_computed_once_and_then_read_from_its_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(glue_results, "RECORDS", tmp_path / "records")
+    sweep = glue_results.Sweep(tmp_path / "runs", report=False)
+    sweep.add_derived("ensemble", "ensemble-rte", "rte", ["rte-1", "rte-2"], None)  # inputs missing
+    assert sweep.scores == {}
+    sweep.add_derived("ensemble", "ensemble-rte", "rte", ["rte-1", "rte-2"], lambda: {"accuracy": 0.7})
+    assert sweep.recorded("ensemble-rte")
+    later = glue_results.Sweep(tmp_path / "elsewhere" / "runs", report=True)
+    later.add_derived("ensemble", "ensemble-rte", "rte", ["rte-1", "rte-2"], None)
+    assert later.scores == {("ensemble", "rte"): [{"accuracy": 0.7}]}
+    with pytest.raises(SystemExit, match="other settings"):
+        later.add_derived("ensemble", "ensemble-rte", "rte", ["rte-1", "rte-3"], None)
