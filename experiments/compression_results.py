@@ -8,8 +8,9 @@ One task (SST-2, 3,000 training sentences, by default), one after another:
 * students, for every seed: MiniLM (6 layers), MiniLM cut to its first 3 layers
   (``encoder_options={num_layers: 3}``) and the BiLSTM over spaCy words, each trained on the gold
   labels alone and with each teacher's soft targets (``--strategy``, ``hinton`` by default);
-* with ``--ner``, the same at the token level: an NCBI-disease NER teacher (MiniLM) distilled
-  into MiniLM-3 and into the BiLSTM, against the same students without distillation.
+* with ``--ner`` (``--ner-only``: this part alone), the same at the token level: an
+  NCBI-disease NER teacher (MiniLM) distilled into MiniLM-3 and into the BiLSTM, against the
+  same students without distillation.
 
 It prints, as markdown, the best dev score of every setting (mean ± standard deviation over the
 seeds). Parameters and speed is measured separately, side by side in one quiet
@@ -53,11 +54,25 @@ def main() -> None:
     parser.add_argument("--lstm-epochs", type=int, default=5, help="epochs of the BiLSTM runs")
     parser.add_argument("--strategy", default="hinton", help="the distillation objective of the students")
     parser.add_argument("--ner", action="store_true", help="also NCBI-disease NER (token-level distillation)")
+    parser.add_argument("--ner-only", action="store_true", help="only the token-level part")
     parser.add_argument("--ner-seeds", nargs="+", type=int, default=[1], help="seeds of the NER runs")
     parser.add_argument("--report", action="store_true", help="print finished runs only")
     args = parser.parse_args()
-    limits, _ = parse_limits(args.limits)
     sweep = Sweep(args.runs, args.report)
+    lines = [] if args.ner_only else sentence_level(sweep, args)
+    if args.ner or args.ner_only:
+        lines += [""] if lines else []
+        lines += ["| NER model | seeds | ncbi (f1 / precision / recall) |", "|---|---|---|"]
+        ner_scores = ner(sweep, args)
+        for setting, scores in ner_scores.items():
+            cells = " / ".join(_mean_std([s[key] for s in scores]) for key in ("f1", "precision", "recall"))
+            lines.append(f"| {setting} | {len(scores)} | {cells} |")
+    print("\n".join(lines))
+
+
+def sentence_level(sweep: Sweep, args: argparse.Namespace) -> list[str]:
+    """The sentence-level part: the teachers of ``--task`` and their three students, as table lines."""
+    limits, _ = parse_limits(args.limits)
     task, runs = args.task, args.runs
 
     ensemble_label = f"{len(args.seeds)} MiniLM seeds"
@@ -130,14 +145,7 @@ def main() -> None:
     ordered = sorted(sweep.scores.items(), key=lambda item: not item[0][0].startswith("teacher"))
     for (setting, _), scores in ordered:
         lines.append(f"| {setting} | {len(scores)} | {_mean_std([s[MAIN[task]] for s in scores])} |")
-
-    if args.ner:
-        lines += ["", "| NER model | seeds | ncbi (f1 / precision / recall) |", "|---|---|---|"]
-        ner_scores = ner(sweep, args)
-        for setting, scores in ner_scores.items():
-            cells = " / ".join(_mean_std([s[key] for s in scores]) for key in ("f1", "precision", "recall"))
-            lines.append(f"| {setting} | {len(scores)} | {cells} |")
-    print("\n".join(lines))
+    return lines
 
 
 def ner(sweep: Sweep, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
