@@ -67,7 +67,11 @@ def main() -> None:
             run_name = students[setting]
             tlas = [*multi, "--tla-code", "objective=" + objective % targets]
             sweep.add(setting, run_name, "configs/glue/multitask.jsonnet", tlas, args.tasks)
-    print("\n".join(score_rows(sweep.scores, args.tasks, ["single-task", "multi-task", *SETTINGS])))
+    print(
+        "\n".join(
+            score_rows(sweep.scores, args.tasks, ["single-task", "multi-task", *SETTINGS], average=True)
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -290,11 +290,20 @@ def single_task_tlas(common: list[str], task: str, limits: dict[str, str]) -> li
 
 
 def score_rows(
-    scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str], settings: list[str]
+    scores: dict[tuple[str, str], list[dict[str, float]]],
+    tasks: list[str],
+    settings: list[str],
+    *,
+    average: bool = False,
 ) -> list[str]:
-    """Markdown lines: a row per setting that has runs (with its number of seeds), a column per task."""
+    """Markdown lines: a row per setting that has runs (with its number of seeds), a column per task.
+
+    With ``average``, a last column: each seed's mean of the tasks' main metrics (as GLUE's
+    average), then mean ± sd over the seeds; only for settings with every task on every seed.
+    """
     header = [f"{task} ({MAIN[task]}" + (f" / {EXTRA[task]})" if task in EXTRA else ")") for task in tasks]
-    lines = ["| setting | seeds | " + " | ".join(header) + " |", "|---" * (len(tasks) + 2) + "|"]
+    header += ["average"] if average else []
+    lines = ["| setting | seeds | " + " | ".join(header) + " |", "|---" * (len(header) + 2) + "|"]
     for setting in settings:
         found = [scores.get((setting, task), []) for task in tasks]
         if not any(found):
@@ -308,6 +317,12 @@ def score_rows(
             if runs and len(runs) < seeds:  # a sweep still under way
                 cell += f" ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
             cells.append(cell)
+        if average:
+            if all(len(runs) == seeds for runs in found):
+                columns = [[r[MAIN[task]] for r in runs] for runs, task in zip(found, tasks, strict=True)]
+                cells.append(_mean_std([statistics.mean(seed) for seed in zip(*columns, strict=True)]))
+            else:
+                cells.append("-")
         lines.append(f"| {setting} | {seeds} | " + " | ".join(cells) + " |")
     return lines
 

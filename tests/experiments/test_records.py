@@ -87,3 +87,17 @@ def test_a_derived_score_is_computed_once_and_then_read_from_its_record(
     assert later.scores == {("ensemble", "rte"): [{"accuracy": 0.7}]}
     with pytest.raises(SystemExit, match="other settings"):
         later.add_derived("ensemble", "ensemble-rte", "rte", ["rte-1", "rte-3"], None)
+
+
+def test_the_average_column_averages_each_seed_then_the_seeds() -> None:
+    scores = {
+        ("multi", "rte"): [{"accuracy": 0.50}, {"accuracy": 0.60}],
+        ("multi", "cola"): [{"mcc": 0.10}, {"mcc": 0.30}],
+        ("partial", "rte"): [{"accuracy": 0.50}, {"accuracy": 0.60}],
+        ("partial", "cola"): [{"mcc": 0.10}],
+    }
+    lines = glue_results.score_rows(scores, ["rte", "cola"], ["multi", "partial"], average=True)
+    assert lines[0].endswith("| average |") and lines[1].count("|---") == 5
+    # seeds' averages 0.30 and 0.45: mean 37.5, sample sd 10.6
+    assert lines[2] == "| multi | 2 | 55.0 ± 7.1 | 20.0 ± 14.1 | 37.5 ± 10.6 |"
+    assert lines[3].endswith("| 10.0 (1 seed) | - |")
