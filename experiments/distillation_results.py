@@ -19,6 +19,7 @@ from glue_results import (
     Sweep,
     add_run_arguments,
     add_sweep_arguments,
+    difference_rows,
     parse_limits,
     score_rows,
     seed_tlas,
@@ -67,11 +68,15 @@ def main() -> None:
             run_name = students[setting]
             tlas = [*multi, "--tla-code", "objective=" + objective % targets]
             sweep.add(setting, run_name, "configs/glue/multitask.jsonnet", tlas, args.tasks)
-    print(
-        "\n".join(
-            score_rows(sweep.scores, args.tasks, ["single-task", "multi-task", *SETTINGS], average=True)
-        )
-    )
+    lines = score_rows(sweep.scores, args.tasks, ["single-task", "multi-task", *SETTINGS], average=True)
+    annealing, fixed = SETTINGS
+    pairs = [
+        ("multi-task", "single-task"),
+        (annealing, "multi-task"),
+        (fixed, "multi-task"),
+        (annealing, fixed),
+    ]
+    print("\n".join([*lines, "", *difference_rows(sweep.scores, args.tasks, pairs)]))
 
 
 if __name__ == "__main__":

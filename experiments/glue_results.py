@@ -327,6 +327,27 @@ def score_rows(
     return lines
 
 
+def difference_rows(
+    scores: dict[tuple[str, str], list[dict[str, float]]], tasks: list[str], pairs: list[tuple[str, str]]
+) -> list[str]:
+    """Markdown lines: for each (setting, baseline) pair, each seed's difference in the main metrics.
+
+    The settings' runs are in seed order (a sweep adds them seed by seed); a pair is left out
+    unless both have every task on the same number of seeds.
+    """
+    lines = ["| difference, seed by seed | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
+    for setting, baseline in pairs:
+        runs = [(scores.get((setting, t), []), scores.get((baseline, t), [])) for t in tasks]
+        if not all(ours and len(ours) == len(theirs) for ours, theirs in runs):
+            continue
+        cells = [
+            ", ".join(f"{100 * (a[MAIN[t]] - b[MAIN[t]]):+.1f}" for a, b in zip(ours, theirs, strict=True))
+            for (ours, theirs), t in zip(runs, tasks, strict=True)
+        ]
+        lines.append(f"| {setting} minus {baseline} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def soft_targets(teachers: list[Path], output: Path, *, report: bool, split: str = "train") -> bool:
     """Write the teachers' soft targets of ``split`` to ``output`` (``mtdnn distill targets``) unless done.
 

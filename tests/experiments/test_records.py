@@ -101,3 +101,13 @@ def test_the_average_column_averages_each_seed_then_the_seeds() -> None:
     # seeds' averages 0.30 and 0.45: mean 37.5, sample sd 10.6
     assert lines[2] == "| multi | 2 | 55.0 ± 7.1 | 20.0 ± 14.1 | 37.5 ± 10.6 |"
     assert lines[3].endswith("| 10.0 (1 seed) | - |")
+
+
+def test_differences_are_taken_seed_by_seed_and_incomplete_pairs_left_out() -> None:
+    scores = {
+        ("multi", "rte"): [{"accuracy": 0.50}, {"accuracy": 0.60}],
+        ("single", "rte"): [{"accuracy": 0.52}, {"accuracy": 0.55}],
+        ("partial", "rte"): [{"accuracy": 0.50}],
+    }
+    lines = glue_results.difference_rows(scores, ["rte"], [("multi", "single"), ("partial", "single")])
+    assert lines[2:] == ["| multi minus single | -2.0, +5.0 |"]
