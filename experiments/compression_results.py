@@ -8,6 +8,9 @@ One task (SST-2, 3,000 training sentences, by default), one after another:
 * students, for every seed: MiniLM (6 layers), MiniLM cut to its first 3 layers
   (``encoder_options={num_layers: 3}``) and the BiLSTM over spaCy words, each trained on the gold
   labels alone and with each teacher's soft targets (``--strategy``, ``hinton`` by default);
+* with ``--transfer N``, the same three students of the first MPNet teacher on the first N
+  training sentences (a transfer set: the teacher labels them with ``mtdnn distill targets
+  --limit N``), their gold labels unused (``hinton`` with ``alpha: 1``), seeds ``--transfer-seeds``;
 * with ``--ner`` (``--ner-only``: this part alone), the same at the token level: an
   NCBI-disease NER teacher (MiniLM) distilled into MiniLM-3 and into the BiLSTM, against the
   same students without distillation.
@@ -53,6 +56,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the Transformer runs")
     parser.add_argument("--lstm-epochs", type=int, default=5, help="epochs of the BiLSTM runs")
     parser.add_argument("--strategy", default="hinton", help="the distillation objective of the students")
+    parser.add_argument(
+        "--transfer",
+        type=int,
+        help="also students of the first MPNet teacher on the first N training sentences, their "
+        "gold labels unused (hinton, alpha 1): a transfer set beyond the labelled --limits",
+    )
+    parser.add_argument("--transfer-seeds", nargs="+", type=int, default=[1], help="seeds of those")
     parser.add_argument("--ner", action="store_true", help="also NCBI-disease NER (token-level distillation)")
     parser.add_argument("--ner-only", action="store_true", help="only the token-level part")
     parser.add_argument("--ner-seeds", nargs="+", type=int, default=[1], help="seeds of the NER runs")
@@ -92,6 +102,16 @@ def sentence_level(sweep: Sweep, args: argparse.Namespace) -> list[str]:
         )
         for label, path in targets.items()
     }
+    transfer = runs / f"targets-mpnet-{task}-seed{args.teacher_seeds[0]}-first{args.transfer}.safetensors"
+    need_transfer = (
+        bool(args.transfer)
+        and not transfer.is_file()
+        and not all(
+            sweep.recorded(f"transfer{args.transfer}-mpnet-{stem}-seed{seed}")
+            for seed in args.transfer_seeds
+            for stem in stems.values()
+        )
+    )
     ensemble_dev = targets[ensemble_label].with_suffix(".dev.safetensors")
     ensemble_name = f"ensemble-{task}-seeds{'-'.join(map(str, args.seeds))}"
     need_dev = not ensemble_dev.is_file() and not sweep.recorded(ensemble_name)
@@ -100,7 +120,8 @@ def sentence_level(sweep: Sweep, args: argparse.Namespace) -> list[str]:
         tlas = [*single_task_tlas(seed_tlas(args.data_root, seed, args.epochs), task, limits)]
         tlas += ["-A", "encoder=all_mpnet_base_v2"]
         name = f"single-mpnet-{task}-seed{seed}"
-        sweep.add("teacher: all-mpnet-base-v2", name, SINGLE, tlas, [task], model=need["MPNet"])
+        model = need["MPNet"] or need_transfer
+        sweep.add("teacher: all-mpnet-base-v2", name, SINGLE, tlas, [task], model=model)
         mpnet.append(runs / name)
     ensemble = []
     for seed in args.seeds:
@@ -141,11 +162,42 @@ def sentence_level(sweep: Sweep, args: argparse.Namespace) -> list[str]:
                     name = f"distill-{_stem(label)}-{stem}-seed{seed}"
                     distilled = [*tlas, "--tla-code", objective]
                     sweep.add(f"student: {student} from {label}", name, config, distilled, [task])
+    if args.transfer:
+        transfer_students(sweep, args, mpnet[0], transfer, stems)
     lines = [f"| model | seeds | {task} ({MAIN[task]}) |", "|---|---|---|"]
     ordered = sorted(sweep.scores.items(), key=lambda item: not item[0][0].startswith("teacher"))
     for (setting, _), scores in ordered:
         lines.append(f"| {setting} | {len(scores)} | {_mean_std([s[MAIN[task]] for s in scores])} |")
     return lines
+
+
+def transfer_students(
+    sweep: Sweep, args: argparse.Namespace, teacher: Path, targets: Path, stems: dict[str, str]
+) -> None:
+    """Students of one MPNet teacher on the first ``--transfer`` training sentences, gold labels unused.
+
+    The teacher was fine-tuned on the first ``--limits`` sentences; ``mtdnn distill targets
+    --limit`` labels the larger set, and the students learn from its soft targets alone
+    (``hinton`` with ``alpha: 1``), as Tang et al. (2019) distilled BERT into a BiLSTM.
+    """
+    task, size = args.task, args.transfer
+    if not soft_targets([teacher], targets, report=args.report, limit=size):
+        return
+    objective = f"objective={{type: 'hinton', targets: '{targets}', alpha: 1.0}}"
+    for seed in args.transfer_seeds:
+        for student, stem in stems.items():
+            epochs = args.lstm_epochs if student == "BiLSTM" else args.epochs
+            tlas = single_task_tlas(seed_tlas(args.data_root, seed, epochs), task, {task: str(size)})
+            tlas += ["--tla-code", f"encoder_options={MINILM3}"] if student == "MiniLM-3" else []
+            config = LSTM if student == "BiLSTM" else SINGLE
+            setting = f"student: {student} from MPNet, first {size:,} sentences, no gold labels"
+            sweep.add(
+                setting,
+                f"transfer{size}-mpnet-{stem}-seed{seed}",
+                config,
+                [*tlas, "--tla-code", objective],
+                [task],
+            )
 
 
 def ner(sweep: Sweep, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:

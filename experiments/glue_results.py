@@ -348,14 +348,18 @@ def difference_rows(
     return lines
 
 
-def soft_targets(teachers: list[Path], output: Path, *, report: bool, split: str = "train") -> bool:
+def soft_targets(
+    teachers: list[Path], output: Path, *, report: bool, split: str = "train", limit: int | None = None
+) -> bool:
     """Write the teachers' soft targets of ``split`` to ``output`` (``mtdnn distill targets``) unless done.
 
+    ``limit``: the first rows to score, beyond the teachers' own training limit (a transfer set).
     Returns whether ``output`` exists; with ``report`` nothing is computed.
     """
     if not report and not output.is_file():
         command = [sys.executable, str(ROOT / "cli.py"), "distill", "targets", *map(str, teachers)]
         command += ["--split", split, "-o", str(output)]
+        command += [] if limit is None else ["--limit", str(limit)]
         print("+", " ".join(command), file=sys.stderr)
         subprocess.run(command, check=True, stdout=sys.stderr)
     return output.is_file()

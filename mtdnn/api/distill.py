@@ -58,6 +58,7 @@ def compute_targets(
     split: str = "train",
     combine: Combine = "probs",
     device: str = "auto",
+    limit: int | None = None,
 ) -> SoftTargets:
     """Run every teacher over its tasks' ``split`` file and average the teachers of each task.
 
@@ -65,13 +66,22 @@ def compute_targets(
     of a task must have scored the same rows (the same file). The result holds one task per task
     name that some run trains (only ``tasks``, when given).
 
+    ``limit`` scores the first ``limit`` rows of each file, and on the training split it replaces
+    the teachers' own ``train_limit``: a teacher fine-tuned on the first 3,000 labelled sentences
+    can label the first 15,000 as a transfer set for its student (whose loss may then ignore the
+    gold labels, e.g. ``hinton`` with ``alpha: 1``).
+
     Raises:
         ConfigurationError: A named task is in no run, a run's head cannot teach, or the teachers
             of a task disagree on labels, head or rows.
     """
+    if limit is not None and limit < 1:
+        raise ConfigurationError(f"limit must be at least 1, got {limit}", path="--limit")
     scored: dict[str, list[TeacherScores]] = {}
     for run in runs:
-        for name, scores in _score_run(run, registry, tasks=tasks, split=split, device=device).items():
+        for name, scores in _score_run(
+            run, registry, tasks=tasks, split=split, device=device, limit=limit
+        ).items():
             scored.setdefault(name, []).append(scores)
     missing = sorted(set(tasks or ()) - set(scored))
     if missing:
@@ -84,7 +94,13 @@ def compute_targets(
 
 
 def _score_run(
-    run: Path, registry: Registry, *, tasks: Sequence[str] | None, split: str, device: str
+    run: Path,
+    registry: Registry,
+    *,
+    tasks: Sequence[str] | None,
+    split: str,
+    device: str,
+    limit: int | None = None,
 ) -> dict[str, TeacherScores]:
     experiment, model = load_run(run, registry)
     where = select_device(device)
@@ -98,7 +114,9 @@ def _score_run(
         head = model.head(name)
         if head.soft_targets is None:
             raise ConfigurationError(f"the {type(head).__name__} head of task {name!r} in {run} cannot teach")
-        data = task.load(split, experiment.encoder)
+        if limit is not None:
+            task.settings.train_limit = None  # this run's copy: --limit replaces the teacher's own cap
+        data = task.load(split, experiment.encoder, limit=limit)
         logger.info("%s: scoring %s rows of %s", run, f"{len(data):,}", name)
         scores = score_rows(model, task, data, head.teacher_scores, device=where, precision=precision)
         ids, rows = head.teacher_rows(data, scores)

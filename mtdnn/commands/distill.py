@@ -67,6 +67,12 @@ def distill_group() -> None:
 @click.option(
     "--device", default="auto", show_default=True, help="Where the teachers run (auto, cpu, cuda, ...)."
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Score the first N rows of each file; on the train split this replaces the teachers' own "
+    "train_limit (a transfer set larger than the teachers' labelled data).",
+)
 @plugin_option
 @click.pass_obj
 def targets_command(
@@ -77,6 +83,7 @@ def targets_command(
     split: str,
     combine: str,
     device: str,
+    limit: int | None,
     plugins: tuple[str, ...],
 ) -> None:
     """Score the SPLIT file of each teacher RUN's tasks and write their averaged soft targets.
@@ -89,7 +96,13 @@ def targets_command(
 
     how: Combine = "logits" if combine == "logits" else "probs"
     targets = compute_targets(
-        list(runs), app.registry, tasks=list(tasks) or None, split=split, combine=how, device=device
+        list(runs),
+        app.registry,
+        tasks=list(tasks) or None,
+        split=split,
+        combine=how,
+        device=device,
+        limit=limit,
     )
     targets.save(output)
     for name, task in targets.tasks.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -61,6 +62,37 @@ def test_targets_inspect_and_train(
     }
     [record] = RunDirectory(tmp_path / "student").read_records()
     assert "distill_soft" in record["train"]
+
+
+def test_a_transfer_set_beyond_the_teachers_training_limit(
+    tmp_path: Path, repo_root: Path, tiny_bert: Path, teachers: list[Path], registry: Registry
+) -> None:
+    """--limit labels more of the file than the teacher trained on (64), and a student learns from it."""
+    targets = tmp_path / "transfer.safetensors"
+    output = _invoke(
+        "distill", "targets", str(teachers[0]), "--task", "sst2", "--limit", "150", "-o", str(targets)
+    )
+    assert "sst2: 150 rows from 1 teacher(s)" in output
+    loaded = SoftTargets.load(targets).tasks["sst2"]
+    config = _config(repo_root, tiny_bert, limit=150)
+    config["tasks"] = {"sst2": config["tasks"]["sst2"]}
+    experiment_ids = [e.id for e in _read_sst2(repo_root, 150)]
+    assert list(loaded.ids) == experiment_ids  # the file's first 150 rows, in order
+    config["trainer"]["objective"] = {"type": "hinton", "targets": str(targets), "alpha": 1.0}
+    train(config, tmp_path / "student", registry)
+    [record] = RunDirectory(tmp_path / "student").read_records()
+    assert record["train"]["distill_soft"] > 0
+    beyond = CliRunner().invoke(
+        make_cli(get_plugin_manager(autoload=False)),
+        ["distill", "targets", str(teachers[0]), "--limit", "0", "-o", str(targets)],
+    )
+    assert beyond.exit_code != 0 and "--limit" in beyond.output
+
+
+def _read_sst2(repo_root: Path, limit: int) -> list[Any]:
+    from mtdnn.readers import GlueReader
+
+    return list(GlueReader("sst2").read(repo_root / "data" / "quickstart" / "sst2" / "train.tsv"))[:limit]
 
 
 def test_the_one_shot_form_keeps_its_targets_in_the_run(
