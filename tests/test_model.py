@@ -82,3 +82,25 @@ def test_an_unknown_task_names_the_tasks(tiny_bert: Path) -> None:
     model = _model(tiny_bert)
     with pytest.raises(KeyError, match=r"no head for task 'other'; tasks: \['mlm', 'pair'\]"):
         model.head("other")
+
+
+def test_a_head_that_reads_only_the_pooled_vector_runs_the_last_layer_for_the_first_token(
+    tiny_bert: Path,
+) -> None:
+    model = _model(tiny_bert).eval()
+    encoder = model.encoder
+    assert isinstance(encoder, HuggingFaceEncoder)
+    shapes: list[tuple[int, ...]] = []
+    encoder.register_forward_hook(lambda _m, _a, output: shapes.append(tuple(output.hidden.shape)))
+    pair = model.prepare(_batch(model, "pair"))
+    logits = model(pair).logits
+    model(model.prepare(_batch(model, "mlm")))  # the masked-LM head reads every token
+    length = pair.inputs["input_ids"].shape[1]
+    assert shapes == [(3, 1, 32), (3, length, 32)]
+    encoder.trim_last_layer = False
+    torch.testing.assert_close(model(pair).logits, logits, atol=1e-6, rtol=1e-5)
+    assert shapes[-1] == (3, length, 32)
+    # the perturbed (adversarial) forward pass trims as well, and still matches the plain one
+    encoder.trim_last_layer = True
+    torch.testing.assert_close(model(pair, perturb=lambda embeddings: embeddings).logits, logits)
+    assert shapes[-1] == (3, 1, 32)

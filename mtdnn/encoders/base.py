@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,15 @@ class Encoder(nn.Module):
         raise ConfigurationError(
             f"the {type(self).__name__} encoder has no mask token, so it cannot train a masked-LM head"
         )
+
+    def pooled_only(self) -> AbstractContextManager[None]:
+        """A block within which the caller reads only ``pooled`` of what :meth:`forward` returns.
+
+        An encoder may then skip work that only the other token states need (the Hugging Face
+        encoder computes its last layer for the first token only); ``hidden`` may then hold
+        fewer positions than the batch. The default changes nothing.
+        """
+        return nullcontext()
 
     def embed(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """The word embeddings of a batch, ``[B, T, E]``: the input of an adversarial perturbation."""

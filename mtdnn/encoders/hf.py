@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
 from mtdnn.encoders.base import Encoder, Features, Pieces, TokenVocabulary
+from mtdnn.encoders.first_token import first_token_only
 from mtdnn.encoders.pretrained import PretrainedModel
 from mtdnn.errors import ConfigurationError
 from mtdnn.portable.layout import Layout, read_layout
@@ -52,6 +54,12 @@ class HuggingFaceEncoder(Encoder):
             model's position limit), not just to its longest row: fewer distinct batch shapes,
             which GPUs' matrix units like and which keep the CPU allocator's heap from
             fragmenting (less peak memory, see docs/performance.md); 1 pads to the longest row.
+        trim_last_layer: When the batch's head reads only the pooled vector (classification,
+            regression, ranking, multi-label) and ``pooling`` is ``cls`` or ``pooler``, compute
+            the last layer for the first token only: the same outputs and gradients for less
+            work (see docs/performance.md). Models laid out as BERT or MPNet (BERT, RoBERTa,
+            ELECTRA, MiniLM, all-mpnet-base-v2); others run whole. Dropout draws fewer random
+            numbers, so a training run differs from one with ``false`` as two seeds do.
     """
 
     def __init__(
@@ -65,6 +73,7 @@ class HuggingFaceEncoder(Encoder):
         gradient_checkpointing: bool = False,
         random_init: bool = False,
         pad_to_multiple_of: int = 1,
+        trim_last_layer: bool = True,
     ) -> None:
         super().__init__()
         from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -107,6 +116,8 @@ class HuggingFaceEncoder(Encoder):
                 f"pad_to_multiple_of must be at least 1, got {pad_to_multiple_of}", path="pad_to_multiple_of"
             )
         self.pad_to_multiple_of = pad_to_multiple_of
+        self.trim_last_layer = trim_last_layer
+        self._pooled_only = False
         self._templates: dict[bool, Layout] = {}
         if self.tokenizer.pad_token_id is None:
             raise ConfigurationError(f"the tokenizer in {str(folder)!r} has no pad token", path="model")
@@ -236,9 +247,29 @@ class HuggingFaceEncoder(Encoder):
             batch[key] = torch.tensor(rows, dtype=torch.long)
         return batch
 
+    @contextmanager
+    def pooled_only(self) -> Iterator[None]:
+        """Within the block, the last layer runs for the first token only (see ``trim_last_layer``).
+
+        ``hidden`` then holds that one position per sequence.
+        """
+        before, self._pooled_only = self._pooled_only, True
+        try:
+            yield
+        finally:
+            self._pooled_only = before
+
     def forward(self, inputs: dict[str, torch.Tensor]) -> EncoderOutput:
         """Run the Transformer and pool."""
-        outputs = self.model(**{k: v for k, v in inputs.items() if k in self.input_names}, return_dict=True)
+        trim = (
+            self._pooled_only
+            and self.trim_last_layer
+            and self.pooling in ("cls", "pooler")
+            and self.tokenizer.padding_side == "right"
+        )
+        named = {key: value for key, value in inputs.items() if key in self.input_names}
+        with first_token_only(self.model) if trim else nullcontext():
+            outputs = self.model(**named, return_dict=True)
         hidden = outputs.last_hidden_state
         mask = inputs["attention_mask"]
         if self.pooling == "pooler":

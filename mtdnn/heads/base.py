@@ -67,6 +67,11 @@ class Head(nn.Module):
     """
 
     self_supervised: ClassVar[bool] = False
+    reads_tokens: ClassVar[bool] = True
+    """Whether :meth:`forward` reads the encoder's token states (``hidden``); a head that reads
+    only ``pooled`` sets it to ``False``, and the encoder may then skip the other positions'
+    work in its last layer (:meth:`~mtdnn.encoders.base.Encoder.pooled_only`). A subclass that
+    reads ``hidden`` must set it back to ``True``."""
     input_words: ClassVar[bool] = False
     """Whether the head labels words (``Example.words``), so raw text must be split into words first."""
     soft_targets: ClassVar[str | None] = None

@@ -63,6 +63,7 @@ class ClassificationHead(LabelHead):
             labels=self.labels,
         )
 
+    reads_tokens = False
     soft_targets = "softmax"
 
     def divergence(self, a: HeadOutput, b: HeadOutput, batch: TaskBatch) -> torch.Tensor:

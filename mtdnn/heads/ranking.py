@@ -108,6 +108,7 @@ class RankingHead(LabelHead):
             hint="export it with --format onnx (its runtime does the group softmax)",
         )
 
+    reads_tokens = False
     soft_targets = "group"
 
     def soft_loss(

@@ -83,6 +83,7 @@ class RegressionHead(LabelHead):
                 layers[-1].bias.mul_(high - low).add_(low)
         return HuggingFaceHead(kind="sequence", layers=tuple(layers), problem_type="regression")
 
+    reads_tokens = False
     soft_targets = "value"
 
     def soft_loss(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -236,3 +237,63 @@ def test_max_positions_is_the_longest_input_the_model_encodes(
         too_long, _, _ = encoder.build_inputs([word] * (limit + 1 - encoder.special_tokens(pair=False)))
         with pytest.raises((IndexError, RuntimeError, ValueError)):
             encoder(encoder.collate([too_long]))
+
+
+TRIMMED = {
+    "bert",
+    "roberta",
+    "electra",
+    "mpnet",
+}  # laid out as BERT or MPNet: the last layer runs for one token
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("pooling", ["cls", "auto"])
+def test_pooled_only_gives_the_same_pooled_vector_and_gradients_for_less_work(
+    family_dirs: dict[str, Path], family: str, pooling: str
+) -> None:
+    if pooling == "auto" and family not in HAS_POOLER:
+        return
+    torch.manual_seed(0)
+    encoder = HuggingFaceEncoder(str(family_dirs[family]), pooling=pooling).train()  # type: ignore[arg-type]
+    inputs = _batch(encoder, PAIR, LONG, SINGLE)  # padded rows, with and without token types
+    keys = list(encoder.state_dict())
+    results = []
+    for trimmed in (False, True):
+        encoder.zero_grad()
+        with encoder.pooled_only() if trimmed else contextlib.nullcontext():
+            output = encoder(inputs)
+        output.pooled.pow(2).sum().backward()
+        gradients = {n: p.grad.clone() for n, p in encoder.named_parameters() if p.grad is not None}
+        results.append((output, gradients))
+    (full, full_grads), (trim, trim_grads) = results
+    expected_positions = 1 if family in TRIMMED else inputs["input_ids"].shape[1]
+    assert full.hidden.shape[1] == inputs["input_ids"].shape[1]
+    assert trim.hidden.shape[1] == expected_positions
+    torch.testing.assert_close(trim.pooled, full.pooled, atol=1e-5, rtol=1e-4)
+    assert trim_grads.keys() == full_grads.keys()  # every weight of the last layer still learns
+    for name, gradient in full_grads.items():
+        torch.testing.assert_close(trim_grads[name], gradient, atol=1e-5, rtol=1e-4, msg=name)
+    assert list(encoder.state_dict()) == keys  # the layer is back in its place
+
+
+def test_pooled_only_runs_whole_for_mean_pooling_and_for_trim_last_layer_false(
+    family_dirs: dict[str, Path],
+) -> None:
+    for options in ({"pooling": "mean"}, {"trim_last_layer": False}):
+        encoder = HuggingFaceEncoder(str(family_dirs["bert"]), **options).eval()  # type: ignore[arg-type]
+        inputs = _batch(encoder, PAIR, LONG)
+        with encoder.pooled_only():
+            assert encoder(inputs).hidden.shape == (*inputs["input_ids"].shape, encoder.output_dim)
+
+
+def test_the_last_layer_is_put_back_after_an_error(family_dirs: dict[str, Path]) -> None:
+    encoder = HuggingFaceEncoder(str(family_dirs["bert"])).eval()
+    last = encoder.model.encoder.layer[-1]
+    bad = {
+        "input_ids": torch.tensor([[10**6]]),
+        "attention_mask": torch.tensor([[1]]),
+    }  # not in the vocabulary
+    with pytest.raises(IndexError), encoder.pooled_only():
+        encoder(bad)
+    assert encoder.model.encoder.layer[-1] is last
