@@ -58,8 +58,12 @@ def last_layer(model: nn.Module) -> tuple[nn.ModuleList, Layout] | None:
         if not isinstance(getattr(inner, "attention_head_size", None), int):
             continue
         needed = ("output",) if layout == "bert" else ("LayerNorm", "dropout")
-        if all(isinstance(getattr(attention, part, None), nn.Module) for part in needed):
-            return layers, layout
+        if not all(isinstance(getattr(attention, part, None), nn.Module) for part in needed):
+            continue
+        # BERT's attention runs through the model's attention function, which needs these
+        if layout == "bert" and not all(hasattr(inner, name) for name in ("config", "scaling", "dropout")):
+            continue
+        return layers, layout
     return None
 
 
