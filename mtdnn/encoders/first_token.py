@@ -151,21 +151,21 @@ class _MPNetFirstToken(_FirstToken):
 
 
 @contextmanager
-def first_token_only(model: nn.Module) -> Iterator[bool]:
+def first_token_only(model: nn.Module) -> Iterator[None]:
     """Within the block, ``model``'s last layer computes the first position only.
 
-    Yields whether it does (``False``: the layout is not recognised and the model runs whole).
-    The layer is put back on leaving the block, also after an error; parameters, state dict and
-    hooks are untouched.
+    Where :func:`last_layer` does not recognise the layout the model runs whole. The layer is
+    put back on leaving the block, also after an error; parameters, state dict and hooks are
+    untouched.
     """
     found = last_layer(model)
     if found is None:
-        yield False
+        yield
         return
     layers, layout = found
     original = layers[-1]
     layers[-1] = _BertFirstToken(original) if layout == "bert" else _MPNetFirstToken(original)
     try:
-        yield True
+        yield
     finally:
         layers[-1] = original

@@ -239,12 +239,8 @@ def test_max_positions_is_the_longest_input_the_model_encodes(
             encoder(encoder.collate([too_long]))
 
 
-TRIMMED = {
-    "bert",
-    "roberta",
-    "electra",
-    "mpnet",
-}  # laid out as BERT or MPNet: the last layer runs for one token
+# laid out as BERT or MPNet: the last layer runs for one token
+TRIMMED = {"bert", "roberta", "electra", "mpnet"}
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -253,7 +249,7 @@ def test_pooled_only_gives_the_same_pooled_vector_and_gradients_for_less_work(
     family_dirs: dict[str, Path], family: str, pooling: str
 ) -> None:
     if pooling == "auto" and family not in HAS_POOLER:
-        return
+        pytest.skip("without a pooler, auto is cls (the other case)")
     torch.manual_seed(0)
     encoder = HuggingFaceEncoder(str(family_dirs[family]), pooling=pooling).train()  # type: ignore[arg-type]
     inputs = _batch(encoder, PAIR, LONG, SINGLE)  # padded rows, with and without token types
@@ -263,7 +259,9 @@ def test_pooled_only_gives_the_same_pooled_vector_and_gradients_for_less_work(
         encoder.zero_grad()
         with encoder.pooled_only() if trimmed else contextlib.nullcontext():
             output = encoder(inputs)
-        output.pooled.pow(2).sum().backward()
+        # a fixed projection: the squared norm of a LayerNorm output is constant, so its
+        # gradients would be rounding noise
+        (output.pooled * torch.linspace(-1, 1, output.pooled.shape[-1])).sum().backward()
         gradients = {n: p.grad.clone() for n, p in encoder.named_parameters() if p.grad is not None}
         results.append((output, gradients))
     (full, full_grads), (trim, trim_grads) = results
@@ -290,10 +288,8 @@ def test_pooled_only_runs_whole_for_mean_pooling_and_for_trim_last_layer_false(
 def test_the_last_layer_is_put_back_after_an_error(family_dirs: dict[str, Path]) -> None:
     encoder = HuggingFaceEncoder(str(family_dirs["bert"])).eval()
     last = encoder.model.encoder.layer[-1]
-    bad = {
-        "input_ids": torch.tensor([[10**6]]),
-        "attention_mask": torch.tensor([[1]]),
-    }  # not in the vocabulary
+    # a token id beyond the vocabulary: the embedding lookup fails inside the block
+    bad = {"input_ids": torch.tensor([[10**6]]), "attention_mask": torch.tensor([[1]])}
     with pytest.raises(IndexError), encoder.pooled_only():
         encoder(bad)
     assert encoder.model.encoder.layer[-1] is last
