@@ -7,8 +7,8 @@ the seconds of its training loop only (no model loading, tokenization or evaluat
 peak resident memory of its whole process:
 
 - ``mtdnn``: ``mtdnn.api.train`` on a one-task config (the loop's ``train_seconds``);
-- ``lean`` (only when asked for with ``--systems``): the same with the memory options,
-  ``pad_to_multiple_of: 16`` and the ``trim_memory`` callback every 10 steps;
+- ``lean`` (only when asked for with ``--systems``): the same with the memory options, the
+  ``trim_memory`` callback with ``mmap_threshold: 2097152`` (2 MiB) and ``every: 1``;
 - ``whole`` (only when asked for): ``mtdnn`` with ``trim_last_layer: false``, so its last layer
   runs for every token as the other systems' do;
 - ``bare``: a plain PyTorch loop written here: the same tokenizer and Transformer, a linear
@@ -24,6 +24,12 @@ spent on padding lowers MFU), divided by the training seconds and by the peak of
 run used.
 
     python bench/bench_training.py [--task rte] [--systems mtdnn bare hf] [--precision fp32 bf16]
+                                   [--repeats 3]
+
+With ``--repeats N`` every system runs N times, in N rounds of one process each (round after
+round, so a slow spell of the machine falls on every system alike); each ratio is taken within a
+round and reported as the mean and standard deviation over the rounds, the speed likewise, and
+the peak RSS as the highest of the rounds.
 
 MFU is against the peak of the precision the system ran in; with both precisions every system runs
 in each, and "vs its fp32" compares a system's bf16 with its own fp32 from the same run.
@@ -36,6 +42,7 @@ import json
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,14 +107,15 @@ def run_mtdnn(
     *,
     pad: int = 1,
     trim_every: int | None = None,
+    mmap_threshold: int | None = None,
     trim: bool = True,
     callbacks: Sequence[Any] = (),
 ) -> tuple[int, float]:
     """Train with mtdnn's own loop; return (examples, training-loop seconds).
 
-    ``pad`` and ``trim_every`` set the memory options (``pad_to_multiple_of`` and the
-    ``trim_memory`` callback), ``trim`` the encoder's ``trim_last_layer``; ``callbacks`` are
-    passed to the trainer.
+    ``pad``, ``trim_every`` and ``mmap_threshold`` set the memory options (``pad_to_multiple_of``
+    and the ``trim_memory`` callback's ``every`` and ``mmap_threshold``), ``trim`` the encoder's
+    ``trim_last_layer``; ``callbacks`` are passed to the trainer.
     """
     from mtdnn.api import train
     from mtdnn.hooks import build_registry, get_plugin_manager
@@ -116,7 +124,8 @@ def run_mtdnn(
     config = mtdnn_config(
         task, pad=pad, trim=trim, train=str(_train_file(data_root, task)), batch_size=BATCH, train_limit=limit
     )
-    trims = [{"type": "trim_memory", "every": trim_every}] if trim_every else []
+    memory = {"type": "trim_memory", "every": trim_every, "mmap_threshold": mmap_threshold}
+    trims = [memory] if trim_every or mmap_threshold is not None else []
     config["trainer"] = {
         "epochs": 1,
         "optimizer": {"type": "adamw", "lr": LR},
@@ -279,8 +288,9 @@ def run_peak(data_root: Path, task: str, precision: str, limit: int | None) -> d
 
 
 def run_lean(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
-    """mtdnn with its memory options (see :func:`run_mtdnn`)."""
-    return run_mtdnn(data_root, task, precision, limit, pad=16, trim_every=10)
+    """mtdnn with the memory options: the ``trim_memory`` callback with a 2 MiB mmap threshold and a
+    trim every step (see :func:`run_mtdnn`)."""
+    return run_mtdnn(data_root, task, precision, limit, trim_every=1, mmap_threshold=2 * 1024 * 1024)
 
 
 def run_whole(data_root: Path, task: str, precision: str, limit: int | None) -> tuple[int, float]:
@@ -342,6 +352,9 @@ def main() -> None:
     )
     parser.add_argument("--examples", type=int, default=None, help="use only the first N training examples")
     parser.add_argument("--data-root", type=Path, default=shared, help="the folder holding glue/")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="rounds of every system; ratios as mean ± sd over the rounds"
+    )
     parser.add_argument("--child", choices=[*sorted(SYSTEMS), "peak"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -352,14 +365,19 @@ def main() -> None:
     # The peak is measured before and after the systems and the higher kept: a machine that is
     # slow for a while (these are shared) would otherwise inflate every MFU.
     peaks = {precision: _run_child(args, "peak", precision) for precision in precisions}
-    reports = [_run_child(args, system, p) for p in precisions for system in args.systems]
+    rounds = []
+    for round_ in range(args.repeats):
+        if args.repeats > 1:
+            print(f"round {round_ + 1} of {args.repeats}", file=sys.stderr, flush=True)
+        rounds.append({(s, p): _run_child(args, s, p) for p in precisions for s in args.systems})
     for precision, peak in peaks.items():
         again = _run_child(args, "peak", precision)
         peak["peak_gflops"] = max(peak["peak_gflops"], again["peak_gflops"])
-    by_name = {(report["system"], report["precision"]): report for report in reports}
+    first = rounds[0][args.systems[0], precisions[0]]
     print(
-        f"{args.task.upper()} train, {reports[0]['examples']} examples, MiniLM, batch {BATCH}, max length "
-        f"{MAX_LENGTH}, one epoch; {cpu_name()}; {reports[0]['threads']} threads"
+        f"{args.task.upper()} train, {first['examples']} examples, MiniLM, batch {BATCH}, max length "
+        f"{MAX_LENGTH}, one epoch; {cpu_name()}; {first['threads']} threads"
+        + (f"; {args.repeats} rounds, mean ± sd" if args.repeats > 1 else "")
     )
     peak = next(iter(peaks.values()))
     print(
@@ -369,15 +387,28 @@ def main() -> None:
     )
     print("| system | precision | examples/s | vs HF Trainer | vs bare loop | vs its fp32 | peak RSS | MFU |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for report in reports:
-        speed, precision = report["examples_per_s"], report["precision"]
+    for key in rounds[0]:
+        system, precision = key
+        speeds = [r[key]["examples_per_s"] for r in rounds]
         ratios = [
-            f"{speed / by_name[key]['examples_per_s']:.2f}x" if key in by_name else "-"
-            for key in (("hf", precision), ("bare", precision), (report["system"], "fp32"))
+            _spread([r[key]["examples_per_s"] / r[base]["examples_per_s"] for r in rounds], "x")
+            if base in rounds[0]
+            else "-"
+            for base in (("hf", precision), ("bare", precision), (system, "fp32"))
         ]
-        mfu = peak["flops"] / report["seconds"] / (peaks[precision]["peak_gflops"] * 1e9)
-        cells = [report["system"], precision, f"{speed:.1f}", *ratios, f"{report['peak_rss_gb']:.2f} GB"]
+        seconds = statistics.mean(round_[key]["seconds"] for round_ in rounds)
+        mfu = peak["flops"] / seconds / (peaks[precision]["peak_gflops"] * 1e9)
+        rss = max(round_[key]["peak_rss_gb"] for round_ in rounds)
+        cells = [system, precision, _spread(speeds, ""), *ratios, f"{rss:.2f} GB"]
         print(f"| {' | '.join(cells)} | {mfu:.1%} |")
+
+
+def _spread(values: Sequence[float], unit: str) -> str:
+    """``1.77x``, or ``1.77x ± 0.03`` (mean and sample standard deviation) for several values."""
+    if len(values) == 1:
+        return f"{values[0]:.2f}{unit}" if unit else f"{values[0]:.1f}"
+    digits = 2 if unit else 1
+    return f"{statistics.mean(values):.{digits}f}{unit} ± {statistics.stdev(values):.{digits}f}"
 
 
 if __name__ == "__main__":
