@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from mtdnn.api import train
 from mtdnn.errors import ConfigurationError
 from mtdnn.registry import Registry
 from mtdnn.rundir import RunDirectory
+from mtdnn.training import callbacks as callbacks_module
 from mtdnn.training.callbacks import Callback, TrimMemory, malloc_trim
 from mtdnn.training.device import (
     autocast,
@@ -269,6 +272,60 @@ def test_malloc_trim_is_glibcs_where_there_is_one() -> None:
     if trim is None:
         pytest.skip("this C library has no malloc_trim")
     assert trim(0) in (0, 1)  # 1: memory was released, 0: there was none to release
+
+
+def test_trim_memory_sets_the_mmap_threshold_once_at_setup_and_may_skip_trims(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thresholds: list[int] = []
+    monkeypatch.setattr(callbacks_module, "set_mmap_threshold", lambda size: thresholds.append(size) or True)
+    callback = TrimMemory(every=None, mmap_threshold=2 << 20)
+    assert callback.trim is None  # no trims without ``every``
+    callback.setup(run_dir=tmp_path, is_main=True)
+    callback.on_step_end(TrainerState(global_step=10), TrainerControl())
+    assert thresholds == [2 << 20]
+    TrimMemory(every=10).setup(run_dir=tmp_path, is_main=True)  # no threshold: glibc's stays
+    assert thresholds == [2 << 20]
+    with pytest.raises(ConfigurationError, match="mmap_threshold must be between 0 and 33554432"):
+        TrimMemory(mmap_threshold=64 << 20)
+    with pytest.raises(ConfigurationError, match="mmap_threshold must be between"):
+        TrimMemory(mmap_threshold=-1)
+
+
+# Frees a 24 MiB block twice and prints how far the resident memory stays above where it began.
+# glibc serves the first from mmap, raises its threshold to that size when it is freed, and then
+# serves the second from the heap, which keeps it; with a fixed 1 MiB threshold both go back.
+# Only the "fixed" run imports mtdnn (and so torch), so the glibc run starts from a small heap.
+_FREED_TWICE = """
+import ctypes, ctypes.util, os, sys
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def resident():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+if sys.argv[1] == "fixed":
+    from mtdnn.training.callbacks import set_mmap_threshold
+    assert set_mmap_threshold(1 << 20)
+before = resident()
+for _ in range(2):
+    block = libc.malloc(24 << 20)
+    ctypes.memset(block, 1, 24 << 20)
+    libc.free(block)
+print(resident() - before)
+"""
+
+
+def test_a_fixed_mmap_threshold_hands_large_freed_blocks_back_to_the_system() -> None:
+    if not sys.platform.startswith("linux") or malloc_trim() is None:
+        pytest.skip("needs glibc on Linux (mallopt, /proc/self/statm)")
+
+    def kept_after_freeing(mode: str) -> int:
+        command = [sys.executable, "-c", _FREED_TWICE, mode]
+        return int(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+    assert kept_after_freeing("glibc") > 20 << 20  # the second block stayed in the heap
+    assert kept_after_freeing("fixed") < 1 << 20
 
 
 def test_trim_memory_is_registered_for_configs(registry: Registry) -> None:
