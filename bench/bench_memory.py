@@ -2,12 +2,14 @@
 
 The job of ``bench_training.py`` (MiniLM, batch 32, max length 128, one epoch) on the first
 ``--examples`` RTE pairs, with the options ``pad_to_multiple_of`` (the ``hf`` encoder) and the
-``trim_memory`` callback varied. Each variant runs in its own process, one after another, and
-reports examples/s, the peak RSS after the first and the 20th optimizer step, and the peak RSS of
-the whole process. Padding every batch to 128 tokens (almost all of RTE's pairs reach the
-maximum length of 128 in a batch of random pairs, so that is the HF Trainer's shape) shows what
-the many batch shapes of length buckets cost in memory. ``--variants`` picks some; ``--precision``
-is the trainer's.
+``trim_memory`` callback (``every``, ``mmap_threshold``) varied, and torch's own
+``THP_MEM_ALLOC_ENABLE=1`` (transparent huge pages for tensors of 2 MiB or more; an environment
+variable torch reads once, so it is set for the variant's process). Each variant runs in its own
+process, one after another, and reports examples/s, the peak RSS after the first and the 20th
+optimizer step, and the peak RSS of the whole process. Padding every batch to 128 tokens (almost
+all of RTE's pairs reach the maximum length of 128 in a batch of random pairs, so that is the HF
+Trainer's shape) shows what the many batch shapes of length buckets cost in memory.
+``--variants`` picks some; ``--precision`` is the trainer's.
 
     python bench/bench_memory.py [--examples 1280] [--precision fp32] [--variants NAME ...]
 """
@@ -26,14 +28,21 @@ from typing import Any
 from bench_training import cpu_name, run_mtdnn
 
 ROOT = Path(__file__).resolve().parents[1]
-# name -> (label, pad_to_multiple_of, trim every N steps or None)
-VARIANTS: dict[str, tuple[str, int, int | None]] = {
-    "shipped": ("as shipped", 1, None),
-    "pad16": ("padded to a multiple of 16", 16, None),
-    "trim1": ("trim every step", 1, 1),
-    "trim10": ("trim every 10 steps", 1, 10),
-    "pad16-trim10": ("padded to 16, trim every 10 steps", 16, 10),
-    "pad128": ("padded to 128 (one batch shape, as the HF Trainer's)", 128, None),
+MIB = 1024 * 1024
+# name -> (label, pad_to_multiple_of, trim every N steps or None, mmap threshold or None, environment)
+VARIANTS: dict[str, tuple[str, int, int | None, int | None, dict[str, str]]] = {
+    "shipped": ("as shipped", 1, None, None, {}),
+    "pad16": ("padded to a multiple of 16", 16, None, None, {}),
+    "trim1": ("trim every step", 1, 1, None, {}),
+    "trim10": ("trim every 10 steps", 1, 10, None, {}),
+    "pad16-trim10": ("padded to 16, trim every 10 steps", 16, 10, None, {}),
+    "pad128": ("padded to 128 (one batch shape, as the HF Trainer's)", 128, None, None, {}),
+    "mmap2": ("mmap threshold 2 MiB", 1, None, 2 * MIB, {}),
+    "mmap2-trim10": ("mmap threshold 2 MiB, trim every 10 steps", 1, 10, 2 * MIB, {}),
+    "mmap2-trim1": ("mmap threshold 2 MiB, trim every step", 1, 1, 2 * MIB, {}),
+    "mmap05-trim10": ("mmap threshold 512 KiB, trim every 10 steps", 1, 10, MIB // 2, {}),
+    "mmap2-thp": ("mmap threshold 2 MiB, huge pages", 1, None, 2 * MIB, {"THP_MEM_ALLOC_ENABLE": "1"}),
+    "thp": ("huge pages (torch's THP_MEM_ALLOC_ENABLE=1)", 1, None, None, {"THP_MEM_ALLOC_ENABLE": "1"}),
 }
 
 
@@ -44,7 +53,7 @@ def peak_gb() -> float:
 def child(args: argparse.Namespace) -> None:
     from mtdnn.training.callbacks import Callback
 
-    _, pad, trim = VARIANTS[args.child]
+    _, pad, trim, threshold, _ = VARIANTS[args.child]
     peaks: dict[str, float] = {}
 
     class PeakAfterSteps(Callback):
@@ -59,6 +68,7 @@ def child(args: argparse.Namespace) -> None:
         args.examples,
         pad=pad,
         trim_every=trim,
+        mmap_threshold=threshold,
         callbacks=[PeakAfterSteps()],
     )
     print(
@@ -85,8 +95,13 @@ def main() -> None:
         print(f"running {variant} ...", file=sys.stderr, flush=True)
         command = [sys.executable, __file__, "--child", variant, "--examples", str(args.examples)]
         command += ["--precision", args.precision]
+        environment = {**os.environ, **VARIANTS[variant][4]}
         finished = subprocess.run(
-            [*command, "--data-root", str(args.data_root)], capture_output=True, text=True, check=False
+            [*command, "--data-root", str(args.data_root)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=environment,
         )
         lines = [line for line in finished.stdout.splitlines() if line.startswith("REPORT ")]
         if finished.returncode != 0 or not lines:
