@@ -357,6 +357,8 @@ def main() -> None:
     )
     parser.add_argument("--child", choices=[*sorted(SYSTEMS), "peak"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     if args.child:
         args.precision = args.precision[0]
         child(args)
