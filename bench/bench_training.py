@@ -398,9 +398,9 @@ def main() -> None:
             else "-"
             for base in (("hf", precision), ("bare", precision), (system, "fp32"))
         ]
-        seconds = statistics.mean(round_[key]["seconds"] for round_ in rounds)
+        seconds = statistics.mean(r[key]["seconds"] for r in rounds)
         mfu = peak["flops"] / seconds / (peaks[precision]["peak_gflops"] * 1e9)
-        rss = max(round_[key]["peak_rss_gb"] for round_ in rounds)
+        rss = max(r[key]["peak_rss_gb"] for r in rounds)
         cells = [system, precision, _spread(speeds, ""), *ratios, f"{rss:.2f} GB"]
         print(f"| {' | '.join(cells)} | {mfu:.1%} |")
 
